@@ -1,0 +1,44 @@
+# Quick start: `make run` serves the platform on embedded defaults; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+MODEL := var/models/face_landmarker.task
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint schema worker bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+$(MODEL): scripts/landmark-model.txt | $(UV)
+	.tools/bin/python scripts/fetch_landmark_model.py var/models
+
+install: $(VENV)/.synced $(MODEL)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file var/schema.yaml
+
+worker: install
+	$(VENV)/bin/celery -A skincare worker --loglevel INFO
+
+clean:
+	rm -rf .venv .tools var db.sqlite3

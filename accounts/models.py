@@ -1,0 +1,143 @@
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as django_timezone
+
+from accounts.validators import validate_timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("email_verified_at", django_timezone.now())
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address: patient, dermatologist or staff."""
+
+    class Role(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        DERMATOLOGIST = "dermatologist", "Dermatologist"
+
+    class SkinType(models.TextChoices):
+        OILY = "oily", "Oily"
+        DRY = "dry", "Dry"
+        COMBINATION = "combination", "Combination"
+        NORMAL = "normal", "Normal"
+        UNSURE = "unsure", "Not sure"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("e-mail address", max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    language = models.CharField(max_length=16, default="en")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=django_timezone.now)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    declared_skin_type = models.CharField(
+        max_length=16, choices=SkinType.choices, blank=True
+    )
+    concerns = models.JSONField(default=list, blank=True)
+    sensitivities = models.JSONField(default=list, blank=True)
+    fitzpatrick_type = models.PositiveSmallIntegerField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    pregnant_or_breastfeeding = models.BooleanField(default=False)
+
+    consent_photo_analysis_at = models.DateTimeField(null=True, blank=True)
+    consent_share_with_dermatologists_at = models.DateTimeField(null=True, blank=True)
+    consent_marketing_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(fitzpatrick_type__isnull=True)
+                | models.Q(fitzpatrick_type__gte=1, fitzpatrick_type__lte=6),
+                name="user_fitzpatrick_1_to_6",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="user_deleted_is_inactive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def zoneinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def consent_photo_analysis(self) -> bool:
+        return self.consent_photo_analysis_at is not None
+
+    @property
+    def consent_share_with_dermatologists(self) -> bool:
+        return self.consent_share_with_dermatologists_at is not None
+
+    @property
+    def consent_marketing(self) -> bool:
+        return self.consent_marketing_at is not None
+
+    @property
+    def is_dermatologist(self) -> bool:
+        return self.role == self.Role.DERMATOLOGIST

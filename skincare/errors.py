@@ -1,0 +1,38 @@
+"""Error responses outside DRF views, in the API's error shape for API paths."""
+
+from django.http import JsonResponse
+from django.views.defaults import page_not_found, server_error
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(status: int, error_type: str, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "type": error_type,
+            "errors": [{"code": code, "detail": detail, "attr": None}],
+        },
+        status=status,
+    )
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return _error(404, "client_error", "not_found", "Not found.")
+    return page_not_found(request, exception)
+
+
+def server_failure(request):
+    if _is_api(request):
+        return _error(500, "server_error", "error", "A server error occurred.")
+    return server_error(request)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return _error(400, "client_error", "bad_request", "Bad request.")
+    from django.views.defaults import bad_request as default_bad_request
+
+    return default_bad_request(request, exception)
