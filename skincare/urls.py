@@ -10,6 +10,10 @@ from skincare import health
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("notifications.urls")),
+    path("", include("analysis.urls")),
+    path("", include("routines.urls")),
+    path("", include("consultations.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
