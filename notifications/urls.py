@@ -1,5 +1,16 @@
-from rest_framework.routers import DefaultRouter
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter(trailing_slash=True)
+from notifications import views
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=True)
+router.register("notifications", views.NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path(
+        "notifications/preferences/",
+        views.PreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+    *router.urls,
+]

@@ -147,7 +147,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
+# A broker outage must not hold a web request for long: rows stay pending and the
+# dispatch commands re-drive them.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -161,6 +173,21 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# ------------------------------------------------------------------------------
+# Notifications
+# ------------------------------------------------------------------------------
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+# A delivery in "sending" longer than this is taken to belong to a dead worker.
+NOTIFICATION_SENDING_TIMEOUT_SECONDS = env.int(
+    "NOTIFICATION_SENDING_TIMEOUT_SECONDS", default=600
+)
+# A pending delivery enqueued longer ago than this is enqueued again.
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int(
+    "NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120
+)
+NOTIFICATION_UNREAD_CACHE_SECONDS = 300
 
 # ------------------------------------------------------------------------------
 # Authentication

@@ -1,0 +1,364 @@
+"""notify() is the one way any app tells a user something; delivery lives here too."""
+
+import logging
+import random
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from notifications.kinds import CHANNELS, get_kind
+from notifications.models import Delivery, Notification, Preference
+from notifications.quiet_hours import quiet_until
+from skincare.tasks import enqueue, enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: str
+    mimetype: str
+
+
+def _unread_key(user_id) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def _forget_unread_count(user_id) -> None:
+    transaction.on_commit(lambda: cache.delete(_unread_key(user_id)))
+
+
+def _render(kind: str, user, context: dict) -> tuple[str, str, str]:
+    full_context = {"user": user, **context}
+    with timezone.override(user.zoneinfo), translation.override(user.language or "en"):
+        subject = render_to_string(f"notifications/{kind}.subject.txt", full_context)
+        text = render_to_string(f"notifications/{kind}.txt", full_context)
+        html = render_to_string(f"notifications/{kind}.html", full_context)
+    return " ".join(subject.split()), text.strip(), html
+
+
+def _json_safe(context: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(context, cls=DjangoJSONEncoder, default=str))
+
+
+def get_preference(user) -> Preference:
+    preference, _ = Preference.objects.get_or_create(user=user)
+    return preference
+
+
+@transaction.atomic
+def notify(
+    *,
+    user,
+    kind: str,
+    context: dict | None = None,
+    idempotency_key: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> Notification | None:
+    """Record a notification and its deliveries; e-mail goes out after commit.
+
+    Call it inside the transaction of the event that causes it. The same
+    idempotency key twice gives one notification and one e-mail. Returns None when
+    the user's preferences turn every channel of this kind off.
+    """
+    spec = get_kind(kind)
+    context = context or {}
+    if idempotency_key is not None:
+        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    preference = None if spec.security else Preference.objects.filter(user=user).first()
+
+    def allowed(channel: str) -> bool:
+        return spec.security or preference is None or preference.allows(kind, channel)
+
+    in_app = spec.in_app and allowed("in_app")
+    email = spec.email and allowed("email") and bool(user.email)
+    if not in_app and not email:
+        return None
+    subject, text, html = _render(kind, user, context)
+    notification = Notification.objects.create(
+        recipient=user,
+        kind=kind,
+        title=subject,
+        body=text,
+        data=_json_safe(context),
+        in_app=in_app,
+        idempotency_key=idempotency_key,
+    )
+    if in_app:
+        _forget_unread_count(user.pk)
+    if email:
+        not_before = None
+        if preference is not None and preference.quiet_hours_start is not None:
+            not_before = quiet_until(
+                timezone.now(),
+                user.zoneinfo,
+                preference.quiet_hours_start,
+                preference.quiet_hours_end,
+            )
+        delivery = Delivery.objects.create(
+            notification=notification,
+            channel=Delivery.Channel.EMAIL,
+            to_address=user.email,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            attachments=[a.__dict__ for a in attachments or []],
+            not_before=not_before,
+            enqueued_at=None if not_before else timezone.now(),
+        )
+        if not_before is None:
+            from notifications.tasks import send_delivery_task
+
+            enqueue_on_commit(send_delivery_task, str(delivery.pk))
+    return notification
+
+
+# ------------------------------------------------------------------------------
+# Feed
+# ------------------------------------------------------------------------------
+def unread_count(*, user) -> int:
+    """The badge number, cached; a cache outage falls back to the database."""
+    key = _unread_key(user.pk)
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("cache unavailable for unread count; using the database")
+        cached = None
+    if cached is not None:
+        return int(cached)
+    count = Notification.objects.filter(
+        recipient=user, in_app=True, read_at__isnull=True
+    ).count()
+    try:
+        cache.set(key, count, settings.NOTIFICATION_UNREAD_CACHE_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable; unread count not cached")
+    return count
+
+
+@transaction.atomic
+def mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        _forget_unread_count(notification.recipient_id)
+    return notification
+
+
+@transaction.atomic
+def mark_all_read(*, user) -> int:
+    updated = Notification.objects.filter(
+        recipient=user, in_app=True, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    _forget_unread_count(user.pk)
+    return updated
+
+
+@transaction.atomic
+def update_preferences(
+    *, user, channels: dict | None = None, quiet_hours: dict | None = None, **_
+) -> Preference:
+    preference = get_preference(user)
+    fields = []
+    if channels is not None:
+        merged = {kind: dict(value) for kind, value in preference.channels.items()}
+        for kind, per_channel in channels.items():
+            get_kind(kind)
+            merged.setdefault(kind, {}).update(
+                {c: bool(v) for c, v in per_channel.items() if c in CHANNELS}
+            )
+        preference.channels = merged
+        fields.append("channels")
+    if quiet_hours is not None:
+        preference.quiet_hours_start = quiet_hours.get("start")
+        preference.quiet_hours_end = quiet_hours.get("end")
+        fields += ["quiet_hours_start", "quiet_hours_end"]
+    if fields:
+        preference.save(update_fields=[*fields, "updated_at"])
+    return preference
+
+
+# ------------------------------------------------------------------------------
+# Delivery
+# ------------------------------------------------------------------------------
+class SendOutcome:
+    SENT = "sent"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, OSError | smtplib.SMTPException)
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff with full jitter, in seconds."""
+    base = settings.NOTIFICATION_RETRY_BASE_SECONDS
+    return random.randint(1, base * 2 ** max(attempts - 1, 0))  # noqa: S311
+
+
+def _claim(delivery_id) -> Delivery | None:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, status=Delivery.Status.PENDING)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.status = Delivery.Status.SENDING
+        delivery.attempts = F("attempts") + 1
+        delivery.claimed_at = now
+        delivery.save(update_fields=["status", "attempts", "claimed_at"])
+    delivery.refresh_from_db(fields=["attempts"])
+    return delivery
+
+
+def _message(delivery: Delivery) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=delivery.subject,
+        body=delivery.body_text,
+        to=[delivery.to_address],
+        headers={"Message-ID": delivery.message_id},
+    )
+    if delivery.body_html:
+        message.attach_alternative(delivery.body_html, "text/html")
+    for attachment in delivery.attachments:
+        message.attach(
+            attachment["filename"], attachment["content"], attachment["mimetype"]
+        )
+    return message
+
+
+def send_delivery(*, delivery_id) -> tuple[str, int | None]:
+    """Claim a pending delivery, send it and record the result: (outcome, delay)."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return SendOutcome.SKIPPED, None
+    try:
+        _message(delivery).send()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        transient = _is_transient(exc)
+        if transient and delivery.attempts < settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+            delay = retry_delay(delivery.attempts)
+            Delivery.objects.filter(
+                pk=delivery.pk, status=Delivery.Status.SENDING
+            ).update(
+                status=Delivery.Status.PENDING,
+                last_error=error,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                enqueued_at=timezone.now(),
+            )
+            logger.warning(
+                "delivery %s failed (attempt %s), retrying",
+                delivery.pk,
+                delivery.attempts,
+            )
+            return SendOutcome.RETRY, delay
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.FAILED, last_error=error
+        )
+        logger.error("delivery %s failed for good: %s", delivery.pk, error)
+        return SendOutcome.FAILED, None
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return SendOutcome.SENT, None
+
+
+@dataclass
+class DispatchSummary:
+    requeued: int = 0
+    recovered: int = 0
+    given_up: int = 0
+
+
+def dispatch_pending_deliveries(*, dry_run: bool = False) -> DispatchSummary:
+    """Re-enqueue deliveries a dead worker or broker left behind; safe to run often."""
+    from notifications.tasks import send_delivery_task
+
+    now = timezone.now()
+    summary = DispatchSummary()
+    stuck_before = now - timedelta(
+        seconds=settings.NOTIFICATION_SENDING_TIMEOUT_SECONDS
+    )
+    stuck = Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=stuck_before
+    )
+    for delivery in stuck.only("pk", "attempts"):
+        if dry_run:
+            summary.recovered += 1
+            continue
+        if delivery.attempts >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+            summary.given_up += Delivery.objects.filter(
+                pk=delivery.pk, status=Delivery.Status.SENDING
+            ).update(
+                status=Delivery.Status.FAILED,
+                last_error="worker lost while sending; marked for resend",
+            )
+        else:
+            summary.recovered += Delivery.objects.filter(
+                pk=delivery.pk,
+                status=Delivery.Status.SENDING,
+                claimed_at__lt=stuck_before,
+            ).update(status=Delivery.Status.PENDING, enqueued_at=None)
+    requeue_before = now - timedelta(
+        seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS
+    )
+    due = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+    )
+    for delivery_id in due.values_list("pk", flat=True).iterator():
+        if dry_run:
+            summary.requeued += 1
+            continue
+        if enqueue(send_delivery_task, str(delivery_id)):
+            Delivery.objects.filter(pk=delivery_id).update(enqueued_at=timezone.now())
+            summary.requeued += 1
+    return summary
+
+
+@transaction.atomic
+def resend_deliveries(*, delivery_ids) -> int:
+    """Put failed deliveries back in the queue (admin action)."""
+    from notifications.tasks import send_delivery_task
+
+    ids = list(
+        Delivery.objects.filter(
+            pk__in=delivery_ids, status=Delivery.Status.FAILED
+        ).values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=ids).update(
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        enqueued_at=timezone.now(),
+    )
+    for delivery_id in ids:
+        enqueue_on_commit(send_delivery_task, str(delivery_id))
+    return len(ids)
