@@ -35,6 +35,9 @@ def _unread_key(user_id) -> str:
 
 
 def _forget_unread_count(user_id) -> None:
+    # Deleted now and again after commit, so a read racing the transaction cannot
+    # leave a stale count cached.
+    cache.delete(_unread_key(user_id))
     transaction.on_commit(lambda: cache.delete(_unread_key(user_id)))
 
 
