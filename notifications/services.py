@@ -365,3 +365,39 @@ def resend_deliveries(*, delivery_ids) -> int:
     for delivery_id in ids:
         enqueue_on_commit(send_delivery_task, str(delivery_id))
     return len(ids)
+
+
+# ------------------------------------------------------------------------------
+# Data export and erasure (registry in accounts/lifecycle.py)
+# ------------------------------------------------------------------------------
+def export_user_data(*, user) -> dict:
+    """The user's notifications, deliveries and preferences.
+
+    Security mail (verification, reset) is exported without its body and data:
+    they hold tokens that may still work.
+    """
+    from accounts.lifecycle import model_rows
+    from notifications.kinds import KINDS
+
+    security = [key for key, spec in KINDS.items() if spec.security]
+    notifications = model_rows(Notification.objects.filter(recipient=user))
+    for row in notifications:
+        if row["kind"] in security:
+            row["body"] = ""
+            row["data"] = {}
+    deliveries = model_rows(
+        Delivery.objects.filter(notification__recipient=user),
+        exclude=("body_text", "body_html", "attachments"),
+    )
+    return {
+        "notifications.Notification": notifications,
+        "notifications.Delivery": deliveries,
+        "notifications.Preference": model_rows(Preference.objects.filter(user=user)),
+    }
+
+
+def erase_user_data(*, user) -> None:
+    """Delete the user's notifications (deliveries cascade) and preferences."""
+    Notification.objects.filter(recipient=user).delete()
+    Preference.objects.filter(user=user).delete()
+    _forget_unread_count(user.pk)

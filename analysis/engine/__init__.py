@@ -1,0 +1,69 @@
+"""Pure skin-analysis engine (no Django): photo bytes in, JSON-ready result out.
+
+Public API
+----------
+``analyse_photo(data: bytes, *, model_path: str) -> PhotoAnalysis``
+    Decode, find the face, run the quality gate, measure and score. Bad uploads and
+    failed quality checks come back as ``status == "failed"`` with ``failure_code``
+    and ``failure_advice``; only a missing or corrupt landmark model raises
+    (``EngineUnavailable``, codes ``model_missing`` / ``model_corrupt``).
+    ``PhotoAnalysis.to_dict()`` is JSON-serialisable.
+``check_image(data: bytes) -> None``
+    Upload-time validation; raises ``ImageRejected(code, message)`` with codes
+    ``not_an_image``, ``unsupported_format``, ``file_too_large``,
+    ``image_too_large``, ``image_too_small``, ``corrupt_image``.
+``reencode_without_metadata(data: bytes, *, max_side=None, quality=90) -> bytes``
+    Upright sRGB JPEG without EXIF/XMP/ICC, for storing the photo.
+``check_model(path: str) -> None``
+    Readiness probe: raises ``EngineUnavailable`` unless the model file is intact.
+``lighting_comparable(a: dict, b: dict) -> bool``
+    Whether two ``to_dict()`` results (or their ``image`` parts) share lighting.
+``retest_noise(concern: str) -> float`` and ``TEST_RETEST_NOISE``
+    Score change one can expect from re-taking the same photo (measured).
+
+Scores are 0-100 and always mean "more of the concern" (higher is worse); bands are
+low < 25 <= moderate < 50 <= high < 75 <= severe. Concern keys are ``CONCERNS``.
+Calibration: ``analysis/engine/CALIBRATION.md``. Show ``DISCLAIMER`` with results.
+"""
+
+from .compare import TEST_RETEST_NOISE, lighting_comparable, retest_noise
+from .decode import check_image, reencode_without_metadata
+from .errors import EngineError, EngineUnavailable, ImageRejected
+from .landmarks import MODEL_SHA256, check_model
+from .pipeline import (
+    DISCLAIMER,
+    ENGINE_VERSION,
+    ConcernResult,
+    PhotoAnalysis,
+    RegionValue,
+    SkinTone,
+    analyse_photo,
+)
+from .quality import ADVICE as QUALITY_ADVICE
+from .quality import QualityFinding, QualityStats
+from .scoring import BANDS, CONCERNS
+
+__all__ = [
+    "BANDS",
+    "CONCERNS",
+    "DISCLAIMER",
+    "ENGINE_VERSION",
+    "MODEL_SHA256",
+    "QUALITY_ADVICE",
+    "TEST_RETEST_NOISE",
+    "ConcernResult",
+    "EngineError",
+    "EngineUnavailable",
+    "ImageRejected",
+    "PhotoAnalysis",
+    "QualityFinding",
+    "QualityStats",
+    "RegionValue",
+    "SkinTone",
+    "analyse_photo",
+    "check_image",
+    "check_model",
+    "lighting_comparable",
+    "reencode_without_metadata",
+    "retest_noise",
+]

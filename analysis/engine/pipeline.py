@@ -1,0 +1,226 @@
+"""analyse_photo: decode, find the face, gate on quality, measure and score."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .decode import decode_for_analysis
+from .errors import ImageRejected
+from .landmarks import detect_faces
+from .metrics import MIN_USABLE_FRACTION, Measurements, measure, to_lab
+from .quality import (
+    QualityFinding,
+    QualityStats,
+    face_count_findings,
+    gate,
+    measure_quality,
+    quality_factor,
+)
+from .regions import CHEEKS, REGION_NAMES, T_ZONE, crop_face, region_masks
+from .scoring import CONCERNS, SEVERE_AT, band, explain, ita_category, to_score
+
+ENGINE_VERSION = "1.0.0"
+DISCLAIMER = (
+    "This analysis gives cosmetic guidance from a photo. It is not a medical "
+    "diagnosis; see a dermatologist about any skin change that worries you."
+)
+
+
+@dataclass(frozen=True)
+class RegionValue:
+    """A concern's raw value and score on one face region."""
+
+    value: float | None
+    score: int | None
+
+
+@dataclass(frozen=True)
+class ConcernResult:
+    """One concern: score 0-100 (higher = more of the concern) and how it was found."""
+
+    score: int
+    band: str
+    severe: bool
+    confidence: float
+    raw: float
+    explanation: str
+    regions: dict[str, RegionValue]
+
+
+@dataclass(frozen=True)
+class SkinTone:
+    """Individual Typology Angle of the skin and its category."""
+
+    ita_deg: float
+    category: str
+    lightness: float
+    a: float
+    b: float
+
+
+@dataclass
+class PhotoAnalysis:
+    """The full result of analysing one photo; `to_dict()` is JSON-serialisable."""
+
+    status: str
+    failure_code: str | None = None
+    failure_advice: str | None = None
+    quality: list[QualityFinding] = field(default_factory=list)
+    concerns: dict[str, ConcernResult] = field(default_factory=dict)
+    skin_tone: SkinTone | None = None
+    image: QualityStats | None = None
+    regions_usable: dict[str, float] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    engine_version: str = ENGINE_VERSION
+    disclaimer: str = DISCLAIMER
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of builtins (floats rounded), ready for json.dumps."""
+        return _rounded(asdict(self))
+
+
+def _rounded(value: Any) -> Any:
+    """Round floats to 4 decimals and turn numpy scalars into builtins."""
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _failed(
+    code: str, advice: str, timings: dict[str, float], **extra: Any
+) -> PhotoAnalysis:
+    return PhotoAnalysis(
+        status="failed",
+        failure_code=code,
+        failure_advice=advice,
+        timings_ms=timings,
+        **extra,
+    )
+
+
+CONCERN_REGIONS = {
+    "redness": ("forehead", *CHEEKS, "nose_hull", "chin"),
+    "shine": T_ZONE,
+    "texture": ("forehead", *CHEEKS, "nose_hull", "chin"),
+    "pigmentation": ("forehead", *CHEEKS, "chin"),
+    "lines": ("forehead", "under_eye_right", "under_eye_left"),
+    "dark_circles": ("under_eye_right", "under_eye_left", *CHEEKS),
+    "blemishes": ("forehead", *CHEEKS, "nose_hull", "chin"),
+}
+# Beyond 1.5x upsampling the photo has no real pore-scale detail left to measure.
+TEXTURE_MAX_UPSCALE = 1.5
+
+
+def _concerns(
+    found: Measurements, quality: float, upscale: float
+) -> dict[str, ConcernResult]:
+    """Score every concern that has a value."""
+    results = {}
+    for concern in CONCERNS:
+        raw = found.overall.get(concern)
+        if raw is None:
+            continue
+        names = CONCERN_REGIONS[concern]
+        coverage = float(np.mean([min(1.0, found.usable[n] / 0.8) for n in names]))
+        confidence = coverage * quality
+        if concern == "texture":
+            confidence *= min(1.0, TEXTURE_MAX_UPSCALE / max(upscale, 1e-6))
+        score = to_score(concern, raw)
+        regions = {
+            name: RegionValue(
+                value=value, score=None if value is None else to_score(concern, value)
+            )
+            for name, value in found.regions[concern].items()
+        }
+        results[concern] = ConcernResult(
+            score=score,
+            band=band(score),
+            severe=score >= SEVERE_AT,
+            confidence=round(float(np.clip(confidence, 0.0, 1.0)), 2),
+            raw=raw,
+            explanation=explain(concern, raw),
+            regions=regions,
+        )
+    return results
+
+
+def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
+    """Analyse an already decoded RGB uint8 image (analysis scale)."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    faces = detect_faces(rgb, model_path=model_path)
+    timings["landmarks"] = (time.perf_counter() - start) * 1000
+    findings = face_count_findings(faces)
+    failed = next((f for f in findings if not f.passed), None)
+    if failed is not None:
+        return _failed(failed.code, failed.advice, timings, quality=findings)
+
+    start = time.perf_counter()
+    face = faces[0]
+    crop = crop_face(rgb, face.points)
+    lab = to_lab(crop.rgb)
+    union = np.logical_or.reduce(
+        list(region_masks(crop.points, lab.shape[:2]).values())
+    )
+    stats = measure_quality(rgb, face, crop, lab, union)
+    findings += gate(stats)
+    timings["quality"] = (time.perf_counter() - start) * 1000
+    failed = next((f for f in findings if not f.passed), None)
+    if failed is not None:
+        return _failed(
+            failed.code, failed.advice, timings, quality=findings, image=stats
+        )
+
+    start = time.perf_counter()
+    found = measure(crop)
+    usable_regions = [n for n in REGION_NAMES if found.usable[n] >= MIN_USABLE_FRACTION]
+    concerns = _concerns(found, quality_factor(stats), crop.scale)
+    tone = None
+    if found.ita_deg is not None and found.skin_lab is not None:
+        tone = SkinTone(
+            ita_deg=found.ita_deg,
+            category=ita_category(found.ita_deg),
+            lightness=found.skin_lab[0],
+            a=found.skin_lab[1],
+            b=found.skin_lab[2],
+        )
+    timings["metrics"] = (time.perf_counter() - start) * 1000
+    return PhotoAnalysis(
+        status="ok" if usable_regions else "failed",
+        failure_code=None if usable_regions else "no_skin_visible",
+        failure_advice=None if usable_regions else "No skin area could be measured.",
+        quality=findings,
+        concerns=concerns,
+        skin_tone=tone,
+        image=stats,
+        regions_usable=found.usable,
+        timings_ms=timings,
+    )
+
+
+def analyse_photo(data: bytes, *, model_path: str) -> PhotoAnalysis:
+    """Analyse uploaded photo bytes; bad images come back as status 'failed'.
+
+    Raises EngineUnavailable when the landmark model is missing or corrupt.
+    """
+    start = time.perf_counter()
+    try:
+        decoded = decode_for_analysis(data)
+    except ImageRejected as exc:
+        elapsed = {"decode": (time.perf_counter() - start) * 1000}
+        return _failed(exc.code, exc.message, elapsed)
+    decode_ms = (time.perf_counter() - start) * 1000
+    result = analyse_rgb(decoded.rgb, model_path=model_path)
+    result.timings_ms = {"decode": decode_ms, **result.timings_ms}
+    result.timings_ms["total"] = (time.perf_counter() - start) * 1000
+    return result

@@ -1,0 +1,87 @@
+"""Synthetic edits of a real face move the right metric, and little else."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.engine import CONCERNS
+
+from . import edits
+
+# A concern the edit does not target may move by at most this many score points.
+STILL = 8
+
+
+def score_changes(before, after) -> dict[str, int]:
+    return {c: after.concerns[c].score - before.concerns[c].score for c in CONCERNS}
+
+
+def assert_only_moves(changes: dict[str, int], target: str, at_least: int) -> None:
+    assert changes[target] >= at_least, changes
+    others = {c: d for c, d in changes.items() if c != target}
+    assert all(abs(d) <= STILL for d in others.values()), others
+
+
+def test_reddened_cheek_raises_redness_on_that_cheek_only(
+    face_rgb, face_points, analyse, baseline
+):
+    result = analyse(edits.redden(face_rgb, face_points, "cheek_right"))
+
+    before = baseline.concerns["redness"].regions
+    after = result.concerns["redness"].regions
+    assert after["cheek_right"].value - before["cheek_right"].value > 8
+    for region in ("cheek_left", "forehead", "nose_hull", "chin"):
+        assert abs(after[region].value - before[region].value) < 0.5
+    assert_only_moves(score_changes(baseline, result), "redness", 8)
+
+
+def test_darkened_under_eyes_raise_dark_circles(
+    face_rgb, face_points, analyse, baseline
+):
+    darker = edits.darken(face_rgb, face_points, ("under_eye_right", "under_eye_left"))
+    result = analyse(darker)
+    assert (
+        result.concerns["dark_circles"].raw - baseline.concerns["dark_circles"].raw > 8
+    )
+    assert_only_moves(score_changes(baseline, result), "dark_circles", 40)
+
+
+def test_highlights_on_nose_and_forehead_raise_shine(
+    face_rgb, face_points, analyse, baseline
+):
+    shiny = edits.add_highlights(face_rgb, face_points, ("nose_hull", "forehead"))
+    result = analyse(shiny)
+    after = result.concerns["shine"].regions
+    assert (
+        after["nose_hull"].value
+        > baseline.concerns["shine"].regions["nose_hull"].value + 0.05
+    )
+    assert_only_moves(score_changes(baseline, result), "shine", 20)
+
+
+def test_thin_forehead_lines_raise_lines(face_rgb, face_points, analyse, baseline):
+    result = analyse(edits.draw_lines(face_rgb, face_points))
+    changes = score_changes(baseline, result)
+    assert changes["lines"] >= 25, changes
+    before = baseline.concerns["lines"].regions["forehead"].value
+    assert result.concerns["lines"].regions["forehead"].value > 1.5 * before
+    # Lines are fine detail too, so texture may rise with them; nothing else should.
+    others = {c: d for c, d in changes.items() if c not in ("lines", "texture")}
+    assert all(abs(d) <= STILL for d in others.values()), others
+
+
+def test_brown_spots_raise_pigmentation(face_rgb, face_points, analyse, baseline):
+    spotted = edits.add_spots(face_rgb, face_points, "cheek_left", (120, 80, 60))
+    result = analyse(spotted)
+    assert_only_moves(score_changes(baseline, result), "pigmentation", 10)
+
+
+def test_small_red_spots_raise_blemishes(face_rgb, face_points, analyse, baseline):
+    spotted = edits.add_spots(face_rgb, face_points, "cheek_left", (200, 60, 60))
+    result = analyse(spotted)
+    assert_only_moves(score_changes(baseline, result), "blemishes", 15)
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_untouched_face_scores_low(baseline, concern):
+    assert baseline.concerns[concern].band in ("low", "moderate")
