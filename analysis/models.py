@@ -36,20 +36,28 @@ class Analysis(models.Model):
     skin_type = models.CharField(max_length=16, blank=True)
     scores = models.JSONField(default=dict, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
+    # failure_detail is for staff (what went wrong); failure_advice is for the user.
     failure_detail = models.TextField(blank=True)
+    failure_advice = models.TextField(blank=True)
     engine_version = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Last time a worker was asked to run it; the re-drive command reads it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "analyses"
-        indexes = [models.Index(fields=["user", "-created_at"], name="analysis_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="analysis_user_idx")
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(photo="") | Q(answers__isnull=False) | ~Q(photo_deleted_at=None),
+                condition=~Q(photo="")
+                | Q(answers__isnull=False)
+                | ~Q(photo_deleted_at=None),
                 name="analysis_has_photo_or_answers",
             ),
             models.CheckConstraint(

@@ -1,5 +1,16 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=True)
+from analysis.views import AnalysisViewSet, QuestionnaireView
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=True)
+router.register("analyses", AnalysisViewSet, basename="analysis")
+
+urlpatterns = [
+    path(
+        "analysis/questionnaire/",
+        QuestionnaireView.as_view(),
+        name="analysis-questionnaire",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,48 @@
+"""Domain errors of the analysis app; each carries the stable code the API answers."""
+
+
+class AnalysisError(Exception):
+    """Base class: `code` is machine-readable, the message is for people."""
+
+    code = "analysis_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class PhotoConsentRequired(AnalysisError):
+    """The user has not consented to photo analysis."""
+
+    code = "photo_consent_required"
+
+
+class PhotoRejected(AnalysisError):
+    """The upload is not a photo the engine accepts (code from the engine)."""
+
+
+class NothingToAnalyse(AnalysisError):
+    """Neither a photo nor questionnaire answers were given."""
+
+    code = "photo_or_questionnaire_required"
+
+
+# User-facing reasons for failure codes the engine and this app produce.
+FAILURE_REASONS = {
+    "no_face": "we could not find a face in the photo.",
+    "multiple_faces": "more than one face is in the photo.",
+    "face_too_small": "your face is too small in the photo.",
+    "head_pose": "your head is turned or tilted.",
+    "too_dark": "the photo is too dark.",
+    "overexposed": "the photo is too bright.",
+    "blurred": "the photo is blurred.",
+    "colour_cast": "the colours in the photo look tinted.",
+    "no_skin_visible": "no skin area could be measured.",
+    "engine_unavailable": "the analysis service is unavailable right now.",
+    "processing_timeout": "it took too long to process.",
+    "photo_missing": "the photo is no longer stored.",
+    "internal_error": "something went wrong on our side.",
+}
+DEFAULT_REASON = "the photo could not be used."

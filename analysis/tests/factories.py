@@ -1,0 +1,137 @@
+"""Factories and image builders for the analysis tests."""
+
+import io
+import struct
+import zlib
+from functools import cache
+
+import factory
+from django.utils import timezone
+from PIL import ExifTags, Image
+
+from accounts.tests.factories import UserFactory
+from analysis.models import Analysis
+
+# Lighting stats as the engine reports them in photo_result["image"].
+DAYLIGHT = {
+    "face_lightness": 60.0,
+    "skin_hue_deg": 50.0,
+    "white_balance_a": 1.0,
+    "white_balance_b": 3.0,
+}
+LAMP_LIGHT = {**DAYLIGHT, "face_lightness": 35.0, "white_balance_b": 14.0}
+
+
+def concern(score: int, *, severe: bool | None = None) -> dict:
+    """A served per-concern entry with a given score."""
+    band = "low" if score < 25 else "moderate" if score < 50 else "high"
+    if score >= 75:
+        band = "severe"
+    return {
+        "score": score,
+        "band": band,
+        "severe": score >= 75 if severe is None else severe,
+        "confidence": 0.9,
+        "explanation": "Measured.",
+        "regions": {"forehead": {"value": 1.0, "score": score}},
+    }
+
+
+class AnalysisFactory(factory.django.DjangoModelFactory):
+    """A pending questionnaire-only analysis."""
+
+    class Meta:
+        model = Analysis
+
+    user = factory.SubFactory(UserFactory)
+    answers = factory.LazyFunction(lambda: {"after_wash": "shiny_everywhere"})
+
+
+class CompletedAnalysisFactory(AnalysisFactory):
+    """A completed photo analysis; pass `scores={"redness": 40}` and `image=`."""
+
+    class Meta:
+        model = Analysis
+
+    class Params:
+        score_values = factory.LazyFunction(lambda: {"redness": 30, "shine": 20})
+        image = factory.LazyFunction(lambda: dict(DAYLIGHT))
+
+    status = Analysis.Status.COMPLETED
+    answers = None
+    photo = factory.Sequence(lambda n: f"photos/factory{n}.jpg")
+    skin_type = "oily"
+    engine_version = "1.0.0"
+    completed_at = factory.LazyFunction(timezone.now)
+    scores = factory.LazyAttribute(
+        lambda o: {name: concern(value) for name, value in o.score_values.items()}
+    )
+    photo_result = factory.LazyAttribute(
+        lambda o: {
+            "status": "ok",
+            "image": o.image,
+            "quality": [
+                {
+                    "code": "blurred",
+                    "passed": True,
+                    "value": 0.2,
+                    "limit": 0.05,
+                    "advice": "Hold still.",
+                }
+            ],
+            "concerns": {},
+        }
+    )
+
+
+def jpeg(image: Image.Image, **save) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=92, **save)
+    return out.getvalue()
+
+
+@cache
+def face_jpeg_with_gps() -> bytes:
+    """skimage's astronaut (head and shoulders) at 1024 px with GPS in its EXIF."""
+    from skimage import data
+
+    head = data.astronaut()[7:263, 97:353]
+    image = Image.fromarray(head).resize((1024, 1024), Image.BICUBIC)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "TestCam"
+    exif[ExifTags.Base.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (52.0, 22.0, 7.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (4.0, 53.0, 2.0),
+    }
+    return jpeg(image, exif=exif)
+
+
+@cache
+def coffee_jpeg() -> bytes:
+    """skimage's coffee cup: a fine photo with no face in it."""
+    from skimage import data
+
+    return jpeg(Image.fromarray(data.coffee()))
+
+
+def png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 150, 120)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
+    """A small PNG whose header claims a huge image."""
+    data = bytearray(png(256, 256))
+    # IHDR: 8-byte signature, 4-byte length, b"IHDR", then width and height.
+    data[16:24] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF
+    data[29:33] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def stored_files(root) -> list:
+    """Every file under a MEDIA_ROOT."""
+    return [path for path in root.rglob("*") if path.is_file()]

@@ -1,0 +1,221 @@
+import json
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import (
+    extend_validation_errors,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import (
+    APIException,
+    ErrorDetail,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analysis import selectors, services
+from analysis.errors import NothingToAnalyse, PhotoConsentRequired, PhotoRejected
+from analysis.models import Analysis
+from analysis.serializers import (
+    AnalysisAcceptedSerializer,
+    AnalysisCreateSerializer,
+    AnalysisErrorResponseSerializer,
+    AnalysisSerializer,
+    ProgressSerializer,
+    QuestionnaireSerializer,
+    public_questionnaire,
+)
+
+# Room for the multipart envelope and the questionnaire next to the photo.
+ENVELOPE_ALLOWANCE = 64 * 1024
+
+
+class FileTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The photo is too large."
+    default_code = "file_too_large"
+
+
+class _SizeLimitUploadHandler(FileUploadHandler):
+    """Stops reading an uploaded file as soon as it passes the limit."""
+
+    def __init__(self, request=None, *, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            raise FileTooLarge(f"The photo exceeds {self.limit} bytes.")
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _limit_upload(request) -> None:
+    """Refuse an oversized body before reading it, and cap each file while reading."""
+    limit = settings.ANALYSIS_PHOTO_MAX_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + ENVELOPE_ALLOWANCE:
+        raise FileTooLarge(f"The photo exceeds {limit} bytes.")
+    django_request = request._request
+    django_request.upload_handlers.insert(
+        0, _SizeLimitUploadHandler(django_request, limit=limit)
+    )
+
+
+class JPEGRenderer(BaseRenderer):
+    """Lets clients ask for image/jpeg; errors still go out as JSON."""
+
+    media_type = "image/jpeg"
+    format = "jpg"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return json.dumps(data).encode()
+
+
+_ERROR = AnalysisErrorResponseSerializer
+
+
+@extend_validation_errors(
+    ["photo_or_questionnaire_required"],
+    field_name="non_field_errors",
+    actions=["create"],
+)
+@extend_validation_errors(
+    [
+        "not_an_image",
+        "unsupported_format",
+        "image_too_large",
+        "image_too_small",
+        "corrupt_image",
+    ],
+    field_name="photo",
+    actions=["create"],
+)
+class AnalysisViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The signed-in user's skin analyses (photo and/or questionnaire)."""
+
+    queryset = Analysis.objects.none()
+    serializer_class = AnalysisSerializer
+    parser_classes = [MultiPartParser, JSONParser]
+    lookup_value_regex = "[0-9a-f-]{36}"
+
+    def get_queryset(self):
+        return selectors.analyses_for(user=self.request.user)
+
+    @extend_schema(
+        request=AnalysisCreateSerializer,
+        responses={
+            202: AnalysisAcceptedSerializer,
+            403: OpenApiResponse(
+                _ERROR,
+                description="`photo_consent_required`: the user has not consented "
+                "to photo analysis.",
+            ),
+            413: OpenApiResponse(
+                _ERROR,
+                description="`file_too_large`: the photo exceeds the size limit.",
+            ),
+        },
+    )
+    def create(self, request):
+        """Start an analysis of a photo and/or questionnaire answers.
+
+        The photo is checked at once (400 with `not_an_image`, `unsupported_format`,
+        `image_too_large`, `image_too_small` or `corrupt_image`), stored without
+        metadata, and analysed in the background: poll the returned id.
+        """
+        _limit_upload(request)
+        serializer = AnalysisCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photo = serializer.validated_data.get("photo")
+        try:
+            analysis = services.create_analysis(
+                user=request.user,
+                photo=photo.read() if photo else None,
+                answers=serializer.validated_data.get("questionnaire"),
+            )
+        except PhotoConsentRequired as exc:
+            raise PermissionDenied(exc.message, code=exc.code) from exc
+        except PhotoRejected as exc:
+            if exc.code == "file_too_large":
+                raise FileTooLarge(exc.message) from exc
+            raise ValidationError(
+                {"photo": [ErrorDetail(exc.message, code=exc.code)]}
+            ) from exc
+        except NothingToAnalyse as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+        return Response(
+            AnalysisAcceptedSerializer(analysis).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"{request.path}{analysis.pk}/"},
+        )
+
+    def list(self, request, *args, **kwargs):
+        """The user's analyses, newest first."""
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One analysis: status, skin type, per-concern scores, quality, advice."""
+        return super().retrieve(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        """Delete the analysis and its photo."""
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.delete_analysis(analysis=instance)
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, JPEGRenderer])
+    def photo(self, request, pk=None):
+        """The analysis photo (EXIF-free JPEG), for its owner only; never cached."""
+        analysis = self.get_object()
+        handle = services.open_photo(analysis=analysis)
+        if handle is None:
+            raise NotFound("This analysis has no stored photo.")
+        response = FileResponse(
+            handle, content_type="image/jpeg", filename="analysis-photo.jpg"
+        )
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    @extend_schema(responses=ProgressSerializer)
+    @action(detail=False, methods=["get"])
+    def progress(self, request):
+        """Per-concern scores over time with changes, noise and lighting checks."""
+        data = selectors.progress_for(user=request.user)
+        return Response(ProgressSerializer(data).data)
+
+
+class QuestionnaireView(APIView):
+    """The skin questionnaire: questions and their allowed answers."""
+
+    @extend_schema(responses=QuestionnaireSerializer)
+    def get(self, request):
+        return Response(public_questionnaire())
