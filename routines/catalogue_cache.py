@@ -1,0 +1,54 @@
+"""Cached catalogue responses, invalidated at once by a version key.
+
+Every list and detail response of the catalogue is cached under a key holding the
+current catalogue version. Any save or delete of an Ingredient, Product or
+ProductIngredient (admin, shell, services: all go through model signals, see
+``routines.signals``) sets a new version, so old entries are never read again and
+simply expire. A Redis outage is ignored (the cache is configured with
+IGNORE_EXCEPTIONS): responses are then built from the database every time.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "routines:catalogue:version"
+
+
+def catalogue_version() -> str:
+    """The current catalogue version; a new one is made if the cache lost it."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        # add(): two processes that both found it missing agree on one version.
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def bump_catalogue_version() -> None:
+    """Invalidate every cached catalogue response, now and once more after commit."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    # A reader between the first bump and the commit may cache the old rows under
+    # the new version; the second bump makes that entry unreachable.
+    transaction.on_commit(
+        lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    )
+
+
+def response_key(kind: str, path: str, params) -> str:
+    """Cache key of one catalogue response: version, kind and normalised query."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(params.lists()))
+    digest = hashlib.sha256(f"{path}?{query}".encode()).hexdigest()[:32]
+    return f"routines:catalogue:{catalogue_version()}:{kind}:{digest}"
+
+
+def get(key: str):
+    return cache.get(key)
+
+
+def put(key: str, data) -> None:
+    cache.set(key, data, timeout=settings.ROUTINES_CATALOGUE_CACHE_SECONDS)
