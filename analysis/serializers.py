@@ -8,6 +8,7 @@ from rest_framework import serializers
 from analysis import engine
 from analysis.models import Analysis
 from analysis.questionnaire import QUESTIONNAIRE, AnswerError, validate_answers
+from skincare import serializers as api_serializers
 
 BAND_CHOICES = [name for _, name in engine.BANDS]
 # Where the app sends a user whose analysis shows a severe concern.
@@ -70,7 +71,7 @@ class QuestionnaireField(serializers.Field):
         return value
 
 
-class AnalysisCreateSerializer(serializers.Serializer):
+class AnalysisCreateSerializer(api_serializers.Serializer):
     """A photo, questionnaire answers, or both."""
 
     photo = PhotoField(required=False, allow_empty_file=False)
@@ -88,17 +89,17 @@ class AnalysisCreateSerializer(serializers.Serializer):
 # ------------------------------------------------------------------------------
 # Output
 # ------------------------------------------------------------------------------
-class AnalysisAcceptedSerializer(serializers.Serializer):
+class AnalysisAcceptedSerializer(api_serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
 
 
-class RegionValueSerializer(serializers.Serializer):
+class RegionValueSerializer(api_serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="Raw metric value.")
     score = serializers.IntegerField(allow_null=True)
 
 
-class ConcernScoreSerializer(serializers.Serializer):
+class ConcernScoreSerializer(api_serializers.Serializer):
     score = serializers.IntegerField(help_text="0-100; higher means more of it.")
     band = serializers.ChoiceField(choices=BAND_CHOICES)
     severe = serializers.BooleanField()
@@ -107,7 +108,7 @@ class ConcernScoreSerializer(serializers.Serializer):
     regions = serializers.DictField(child=RegionValueSerializer())
 
 
-class QualityFindingSerializer(serializers.Serializer):
+class QualityFindingSerializer(api_serializers.Serializer):
     code = serializers.CharField()
     passed = serializers.BooleanField()
     value = serializers.FloatField()
@@ -115,7 +116,7 @@ class QualityFindingSerializer(serializers.Serializer):
     advice = serializers.CharField()
 
 
-class SeeDermatologistSerializer(serializers.Serializer):
+class SeeDermatologistSerializer(api_serializers.Serializer):
     recommended = serializers.BooleanField()
     reason = serializers.CharField(allow_null=True)
     concerns = serializers.ListField(child=serializers.CharField())
@@ -142,7 +143,7 @@ def see_dermatologist(scores: dict) -> dict:
     }
 
 
-class AnalysisSerializer(serializers.ModelSerializer):
+class AnalysisSerializer(api_serializers.ModelSerializer):
     """One analysis with its result, quality findings and the disclaimer."""
 
     has_photo = serializers.BooleanField(read_only=True)
@@ -193,14 +194,14 @@ class AnalysisSerializer(serializers.ModelSerializer):
         return engine.DISCLAIMER
 
 
-class ProgressPointSerializer(serializers.Serializer):
+class ProgressPointSerializer(api_serializers.Serializer):
     analysis_id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     score = serializers.IntegerField()
     band = serializers.ChoiceField(choices=BAND_CHOICES)
 
 
-class LatestChangeSerializer(serializers.Serializer):
+class LatestChangeSerializer(api_serializers.Serializer):
     change = serializers.IntegerField()
     exceeds_noise = serializers.BooleanField(
         help_text="Larger than re-taking the same photo can cause."
@@ -210,7 +211,7 @@ class LatestChangeSerializer(serializers.Serializer):
     )
 
 
-class ConcernProgressSerializer(serializers.Serializer):
+class ConcernProgressSerializer(api_serializers.Serializer):
     series = ProgressPointSerializer(many=True)
     first = serializers.IntegerField()
     latest = serializers.IntegerField()
@@ -220,17 +221,17 @@ class ConcernProgressSerializer(serializers.Serializer):
     retest_noise = serializers.FloatField()
 
 
-class ProgressSerializer(serializers.Serializer):
+class ProgressSerializer(api_serializers.Serializer):
     analyses = serializers.IntegerField()
     concerns = serializers.DictField(child=ConcernProgressSerializer())
 
 
-class QuestionnaireAnswerSerializer(serializers.Serializer):
+class QuestionnaireAnswerSerializer(api_serializers.Serializer):
     value = serializers.CharField()
     text = serializers.CharField()
 
 
-class QuestionnaireQuestionSerializer(serializers.Serializer):
+class QuestionnaireQuestionSerializer(api_serializers.Serializer):
     id = serializers.CharField()
     axis = serializers.CharField()
     kind = serializers.ChoiceField(choices=["single", "multiple"])
@@ -238,7 +239,7 @@ class QuestionnaireQuestionSerializer(serializers.Serializer):
     answers = QuestionnaireAnswerSerializer(many=True)
 
 
-class QuestionnaireSerializer(serializers.Serializer):
+class QuestionnaireSerializer(api_serializers.Serializer):
     version = serializers.IntegerField()
     questions = QuestionnaireQuestionSerializer(many=True)
 
@@ -248,12 +249,12 @@ def public_questionnaire() -> dict:
     return QuestionnaireSerializer(QUESTIONNAIRE).data
 
 
-class AnalysisErrorSerializer(serializers.Serializer):
+class AnalysisErrorSerializer(api_serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class AnalysisErrorResponseSerializer(serializers.Serializer):
+class AnalysisErrorResponseSerializer(api_serializers.Serializer):
     type = serializers.CharField()
     errors = AnalysisErrorSerializer(many=True)

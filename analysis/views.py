@@ -34,6 +34,7 @@ from analysis.serializers import (
     QuestionnaireSerializer,
     public_questionnaire,
 )
+from skincare.api import UUID_LOOKUP_REGEX
 
 # Room for the multipart envelope and the questionnaire next to the photo.
 ENVELOPE_ALLOWANCE = 64 * 1024
@@ -123,7 +124,7 @@ class AnalysisViewSet(
     queryset = Analysis.objects.none()
     serializer_class = AnalysisSerializer
     parser_classes = [MultiPartParser, JSONParser]
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
         return selectors.analyses_for(user=self.request.user)

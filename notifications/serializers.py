@@ -2,9 +2,10 @@ from rest_framework import serializers
 
 from notifications.kinds import CHANNELS, KINDS
 from notifications.models import Notification
+from skincare import serializers as api_serializers
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(api_serializers.ModelSerializer):
     read = serializers.SerializerMethodField()
 
     class Meta:
@@ -25,20 +26,20 @@ class NotificationSerializer(serializers.ModelSerializer):
         return obj.read_at is not None
 
 
-class UnreadCountSerializer(serializers.Serializer):
+class UnreadCountSerializer(api_serializers.Serializer):
     unread = serializers.IntegerField()
 
 
-class MarkedReadSerializer(serializers.Serializer):
+class MarkedReadSerializer(api_serializers.Serializer):
     marked = serializers.IntegerField()
 
 
-class ChannelSwitchesSerializer(serializers.Serializer):
+class ChannelSwitchesSerializer(api_serializers.Serializer):
     in_app = serializers.BooleanField(required=False)
     email = serializers.BooleanField(required=False)
 
 
-class QuietHoursSerializer(serializers.Serializer):
+class QuietHoursSerializer(api_serializers.Serializer):
     start = serializers.TimeField(allow_null=True)
     end = serializers.TimeField(allow_null=True)
 
@@ -50,7 +51,7 @@ class QuietHoursSerializer(serializers.Serializer):
         return attrs
 
 
-class PreferencesSerializer(serializers.Serializer):
+class PreferencesSerializer(api_serializers.Serializer):
     """Per kind and channel on/off, and quiet hours in the user's own time zone."""
 
     channels = serializers.DictField(child=ChannelSwitchesSerializer(), required=False)

@@ -1,5 +1,5 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,15 +13,19 @@ from notifications.serializers import (
     PreferencesSerializer,
     UnreadCountSerializer,
 )
+from skincare.api import UUID_LOOKUP_REGEX
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "unread", OpenApiTypes.BOOL, description="Only unread notifications."
-        )
-    ]
-)
+class FeedFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label="Only unread (true) or read."
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
 class NotificationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -29,11 +33,12 @@ class NotificationViewSet(
 
     queryset = Notification.objects.none()
     serializer_class = NotificationSerializer
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_LOOKUP_REGEX
+
+    filterset_class = FeedFilter
 
     def get_queryset(self):
-        unread = self.request.query_params.get("unread", "").lower() in {"1", "true"}
-        return selectors.feed_for(user=self.request.user, unread_only=unread)
+        return selectors.feed_for(user=self.request.user)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])

@@ -17,6 +17,7 @@ from routines.conflicts import RULES, SEVERITY_RANK
 from routines.layering import PERIODS, PRODUCT_CATEGORIES, STEP_KINDS
 from routines.models import CheckIn, Ingredient, Product, Routine, RoutineStep
 from routines.services import RoutineWarning
+from skincare import serializers as api_serializers
 
 PAIR_RULES = [rule for rule in RULES if rule.first and rule.second]
 
@@ -132,7 +133,7 @@ def routine_data(routine: Routine, warnings: list[RoutineWarning]) -> dict[str, 
         "id": str(routine.pk),
         "period": routine.period,
         "name": routine.name,
-        "reminder_time": routine.reminder_time.isoformat(timespec="minutes")
+        "reminder_time": routine.reminder_time.isoformat(timespec="seconds")
         if routine.reminder_time
         else None,
         "custom_order": routine.custom_order,
@@ -159,14 +160,14 @@ def check_in_data(check_in: CheckIn) -> dict[str, Any]:
 # ------------------------------------------------------------------------------
 # Output shapes, for the schema
 # ------------------------------------------------------------------------------
-class IngredientBriefOut(serializers.Serializer):
+class IngredientBriefOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     inci = serializers.CharField()
     common_names = serializers.ListField(child=serializers.CharField())
     functions = serializers.ListField(child=serializers.CharField())
 
 
-class IngredientConflictOut(serializers.Serializer):
+class IngredientConflictOut(api_serializers.Serializer):
     rule = serializers.CharField(help_text="Code of the conflict rule.")
     severity = serializers.ChoiceField(choices=["info", "warning", "severe"])
     with_functions = serializers.ListField(
@@ -188,7 +189,7 @@ class IngredientOut(IngredientBriefOut):
     conflicts = IngredientConflictOut(many=True)
 
 
-class ProductOut(serializers.Serializer):
+class ProductOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.SlugField()
     brand = serializers.CharField()
@@ -207,7 +208,7 @@ class ProductOut(serializers.Serializer):
     ingredients = IngredientBriefOut(many=True, help_text="In INCI order.")
 
 
-class WarningOut(serializers.Serializer):
+class WarningOut(api_serializers.Serializer):
     code = serializers.CharField(help_text="Rule code, e.g. `retinoid_with_acid`.")
     severity = serializers.ChoiceField(choices=["info", "warning", "severe"])
     reason = serializers.CharField()
@@ -221,7 +222,7 @@ class WarningOut(serializers.Serializer):
     ingredients = serializers.ListField(child=serializers.CharField())
 
 
-class StepProductOut(serializers.Serializer):
+class StepProductOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.SlugField()
     brand = serializers.CharField()
@@ -229,7 +230,7 @@ class StepProductOut(serializers.Serializer):
     category = serializers.CharField()
 
 
-class StepOut(serializers.Serializer):
+class StepOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     position = serializers.IntegerField()
     step_kind = serializers.ChoiceField(choices=STEP_KINDS)
@@ -244,7 +245,7 @@ class StepOut(serializers.Serializer):
     reason = serializers.CharField(help_text="Why a recommended step was chosen.")
 
 
-class RoutineOut(serializers.Serializer):
+class RoutineOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     period = serializers.ChoiceField(choices=PERIODS)
     name = serializers.CharField()
@@ -262,27 +263,27 @@ class RoutineOut(serializers.Serializer):
     warnings = WarningOut(many=True)
 
 
-class GeneratedOut(serializers.Serializer):
+class GeneratedOut(api_serializers.Serializer):
     analysis = serializers.UUIDField(allow_null=True)
     focus = serializers.ListField(child=serializers.CharField())
     notes = serializers.ListField(child=serializers.CharField())
     routines = RoutineOut(many=True)
 
 
-class CheckInOut(serializers.Serializer):
+class CheckInOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     step = serializers.UUIDField()
     date = serializers.DateField()
     created_at = serializers.DateTimeField()
 
 
-class CheckInResultOut(serializers.Serializer):
+class CheckInResultOut(api_serializers.Serializer):
     date = serializers.DateField()
     created = serializers.IntegerField(help_text="New check-ins (0 when repeated).")
     check_ins = CheckInOut(many=True, help_text="All check-ins of that day.")
 
 
-class AdherenceOut(serializers.Serializer):
+class AdherenceOut(api_serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     days = serializers.IntegerField()
@@ -298,7 +299,7 @@ class AdherenceOut(serializers.Serializer):
 # ------------------------------------------------------------------------------
 # Input
 # ------------------------------------------------------------------------------
-class StepIn(serializers.Serializer):
+class StepIn(api_serializers.Serializer):
     id = serializers.UUIDField(
         required=False, help_text="An existing step of this routine, to keep it."
     )
@@ -342,7 +343,7 @@ class StepIn(serializers.Serializer):
         return attrs
 
 
-class RoutineIn(serializers.Serializer):
+class RoutineIn(api_serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS)
     name = serializers.CharField(max_length=120)
     reminder_time = serializers.TimeField(
@@ -355,13 +356,13 @@ class RoutineIn(serializers.Serializer):
     steps = StepIn(many=True, required=False, max_length=20)
 
 
-class GenerateIn(serializers.Serializer):
+class GenerateIn(api_serializers.Serializer):
     analysis = serializers.UUIDField(
         required=False, help_text="One of your completed analyses; default latest."
     )
 
 
-class CheckInIn(serializers.Serializer):
+class CheckInIn(api_serializers.Serializer):
     steps = serializers.ListField(
         child=serializers.UUIDField(), min_length=1, max_length=20
     )
@@ -370,5 +371,5 @@ class CheckInIn(serializers.Serializer):
     )
 
 
-class AdherenceQuery(serializers.Serializer):
+class AdherenceQuery(api_serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=365, default=30)

@@ -36,8 +36,7 @@ from routines.serializers import (
     product_data,
     routine_data,
 )
-
-UUID_REGEX = "[0-9a-fA-F-]{32,36}"
+from skincare.api import UUID_LOOKUP_REGEX
 
 
 class BadRequest(APIException):
@@ -131,7 +130,7 @@ class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
     """Read-only catalogue; whole responses cached under the catalogue version."""
 
     permission_classes = [AllowAny]
-    lookup_value_regex = UUID_REGEX
+    lookup_value_regex = UUID_LOOKUP_REGEX
     filter_backends = [
         django_filters.rest_framework.DjangoFilterBackend,
         filters.SearchFilter,
@@ -209,7 +208,7 @@ class RoutineViewSet(viewsets.GenericViewSet):
 
     queryset = Routine.objects.none()
     serializer_class = RoutineOut
-    lookup_value_regex = UUID_REGEX
+    lookup_value_regex = UUID_LOOKUP_REGEX
     filter_backends: list = []
 
     def _all(self) -> list[Routine]:

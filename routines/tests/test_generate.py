@@ -68,7 +68,7 @@ def test_regenerating_replaces_generated_routines_and_keeps_own(auth_client, use
     )
     assert Routine.objects.filter(pk=own.pk).exists()
     new_am = next(r for r in second["routines"] if r["period"] == "am")
-    assert new_am["reminder_time"] == "07:15"
+    assert new_am["reminder_time"] == "07:15:00"
 
 
 def test_pigmentation_score_counts_as_dark_spots(auth_client, user):

@@ -197,7 +197,7 @@ def test_put_replaces_the_routine(auth_client):
             "steps": [step("norda-retinol-03-serum")],
         },
     ).json()
-    assert created["reminder_time"] == "21:30"
+    assert created["reminder_time"] == "21:30:00"
     body = auth_client.put(
         f"{ROUTINES}{created['id']}/", {"period": "am", "name": "Day"}
     ).json()

@@ -1,0 +1,78 @@
+"""Domain errors of consultations, each with the stable code the API answers with."""
+
+
+class ConsultationError(Exception):
+    """A refused consultation operation; `code` is the API's stable error code."""
+
+    code = "consultation_error"
+    status = 400
+    field: str | None = None
+    message = "The operation was refused."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        super().__init__(message or self.message)
+        if field is not None:
+            self.field = field
+
+    @property
+    def detail(self) -> str:
+        return str(self.args[0])
+
+
+class SlotUnavailable(ConsultationError):
+    code = "slot_unavailable"
+    field = "start"
+    message = "This start time is not a bookable slot of the dermatologist."
+
+
+class SlotInPast(ConsultationError):
+    code = "slot_in_past"
+    field = "start"
+    message = "This start time is in the past."
+
+
+class OutsideBookingHorizon(ConsultationError):
+    code = "outside_booking_horizon"
+    field = "start"
+    message = "This start time is further ahead than the dermatologist takes bookings."
+
+
+class SlotTaken(ConsultationError):
+    code = "slot_taken"
+    status = 409
+    message = "This slot has just been taken. Please choose another one."
+
+
+class UnknownConsultationType(ConsultationError):
+    code = "unknown_consultation_type"
+    field = "type"
+    message = "The dermatologist does not offer this consultation type."
+
+
+class AnalysisNotShareable(ConsultationError):
+    code = "analysis_not_shareable"
+    field = "analyses"
+    message = "Only your own completed analyses can be shared."
+
+
+class ConsentRequired(ConsultationError):
+    code = "consent_required"
+    field = "consent_share_with_dermatologists"
+    message = "Sharing analyses needs your consent to share them with dermatologists."
+
+
+class OutsideChangeWindow(ConsultationError):
+    code = "outside_change_window"
+    message = "It is too late to change this consultation."
+
+
+class InvalidStatusTransition(ConsultationError):
+    code = "invalid_status_transition"
+    status = 409
+    message = "The consultation's status does not allow this."
+
+
+class CannotBookSelf(ConsultationError):
+    code = "cannot_book_self"
+    field = "dermatologist"
+    message = "You cannot book a consultation with yourself."

@@ -1,0 +1,130 @@
+"""Read queries of consultations, with the joins their callers need."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+
+from consultations import slots
+from consultations.models import (
+    AvailabilityException,
+    Consultation,
+    ConsultationType,
+    Dermatologist,
+    SharedAnalysis,
+)
+
+
+def verified_dermatologists() -> QuerySet[Dermatologist]:
+    """Profiles shown to patients: verified ones, with what the list displays."""
+    return (
+        Dermatologist.objects.filter(verified_at__isnull=False, user__is_active=True)
+        .select_related("user")
+        .prefetch_related("specialties", "languages", "consultation_types")
+    )
+
+
+def consultations_for_patient(*, user) -> QuerySet[Consultation]:
+    return (
+        Consultation.objects.filter(patient=user)
+        .select_related("dermatologist__user")
+        .prefetch_related(
+            Prefetch(
+                "shares",
+                queryset=SharedAnalysis.objects.only(
+                    "id", "analysis_id", "consultation_id"
+                ),
+            )
+        )
+        .order_by("-start", "id")
+    )
+
+
+def consultations_for_dermatologist(*, dermatologist) -> QuerySet[Consultation]:
+    return Consultation.objects.filter(dermatologist=dermatologist).select_related(
+        "patient"
+    )
+
+
+def consultation_type(*, dermatologist, kind: str) -> ConsultationType | None:
+    return ConsultationType.objects.filter(
+        dermatologist=dermatologist, kind=kind
+    ).first()
+
+
+def availability_for(
+    *, dermatologist: Dermatologist, around: tuple[datetime, datetime]
+) -> slots.Availability:
+    """Map a dermatologist's hours and the exceptions near `around` to slots' types."""
+    first, last = around
+    exceptions = AvailabilityException.objects.filter(
+        dermatologist=dermatologist,
+        end_date__gte=(first - timedelta(days=2)).date(),
+        start_date__lte=(last + timedelta(days=2)).date(),
+    )
+    weekly: dict[int, list] = {}
+    for hours in dermatologist.weekly_hours.all():
+        weekly.setdefault(hours.weekday, []).append((hours.start, hours.end))
+    return slots.Availability(
+        timezone=dermatologist.timezone,
+        weekly=weekly,
+        exceptions=[x.as_slot_exception() for x in exceptions],
+        buffer=timedelta(minutes=dermatologist.buffer_minutes),
+        minimum_notice=timedelta(hours=dermatologist.minimum_notice_hours),
+        horizon=timedelta(days=dermatologist.horizon_days),
+    )
+
+
+def active_bookings(
+    *,
+    dermatologist: Dermatologist,
+    between: tuple[datetime, datetime],
+    exclude_id=None,
+) -> list[tuple[datetime, datetime]]:
+    """Active consultations (start, end) touching the period, padded by the buffer."""
+    pad = timedelta(minutes=dermatologist.buffer_minutes)
+    queryset = Consultation.objects.filter(
+        dermatologist=dermatologist,
+        status__in=Consultation.ACTIVE_STATUSES,
+        start__lt=between[1] + pad,
+        end__gt=between[0] - pad,
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return list(queryset.values_list("start", "end"))
+
+
+def free_slots(
+    *,
+    dermatologist: Dermatologist,
+    consultation_type: ConsultationType,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> list[datetime]:
+    """Free start times (UTC) of one consultation type in a window."""
+    duration = consultation_type.duration
+    availability = availability_for(
+        dermatologist=dermatologist, around=(window_start, window_end)
+    )
+    bookings = active_bookings(
+        dermatologist=dermatologist, between=(window_start, window_end + duration)
+    )
+    return slots.free_slots(
+        availability=availability,
+        window_start=window_start,
+        window_end=window_end,
+        duration=duration,
+        bookings=bookings,
+        now=now,
+    )
+
+
+def agenda(
+    *, dermatologist: Dermatologist, start: datetime, end: datetime
+) -> QuerySet[Consultation]:
+    """The dermatologist's consultations starting in [start, end)."""
+    return (
+        consultations_for_dermatologist(dermatologist=dermatologist)
+        .filter(start__gte=start, start__lt=end)
+        .order_by("start")
+    )

@@ -1,0 +1,141 @@
+"""Shapes of the consultations API; input validation only, no side effects."""
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from consultations.models import (
+    Consultation,
+    ConsultationType,
+    Dermatologist,
+    SharedAnalysis,
+)
+from skincare import serializers as api_serializers
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that must carry its UTC offset."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-05-04T09:00:00+02:00."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.utcoffset() is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class ConsultationTypeSerializer(api_serializers.ModelSerializer):
+    class Meta:
+        model = ConsultationType
+        fields = ["kind", "duration_minutes", "fee", "currency"]
+
+
+class DermatologistSerializer(api_serializers.ModelSerializer):
+    """A verified dermatologist's public profile."""
+
+    name = serializers.CharField(source="display_name", read_only=True)
+    specialties = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug"
+    )
+    languages = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
+    consultation_types = ConsultationTypeSerializer(many=True, read_only=True)
+    photo_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dermatologist
+        fields = [
+            "id",
+            "name",
+            "credentials",
+            "licence_number",
+            "specialties",
+            "languages",
+            "bio",
+            "photo_url",
+            "timezone",
+            "consultation_types",
+        ]
+
+    def get_photo_url(self, obj) -> str | None:
+        return obj.photo.url if obj.photo else None
+
+
+class SlotsSerializer(api_serializers.Serializer):
+    dermatologist = serializers.UUIDField()
+    type = serializers.CharField()
+    duration_minutes = serializers.IntegerField()
+    timezone = serializers.CharField(help_text="The dermatologist's time zone.")
+    slots = serializers.ListField(
+        child=serializers.DateTimeField(), help_text="Free start times, in UTC."
+    )
+
+
+class DermatologistSummarySerializer(api_serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Dermatologist
+        fields = ["id", "name", "timezone"]
+
+
+class ConsultationSerializer(api_serializers.ModelSerializer):
+    """A patient's booking, as the patient sees it."""
+
+    dermatologist = DermatologistSummarySerializer(read_only=True)
+    type = serializers.CharField(source="kind", read_only=True)
+    shared_analyses = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "id",
+            "dermatologist",
+            "type",
+            "start",
+            "end",
+            "status",
+            "fee",
+            "currency",
+            "reason",
+            "decline_reason",
+            "notes",
+            "recommended_routine",
+            "shared_analyses",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_shared_analyses(self, obj) -> list[str]:
+        shares: list[SharedAnalysis] = list(obj.shares.all())
+        return [str(share.analysis_id) for share in shares]
+
+
+class BookingSerializer(api_serializers.Serializer):
+    dermatologist = serializers.UUIDField()
+    start = AwareDateTimeField(help_text="A free slot, ISO 8601 with offset.")
+    type = serializers.ChoiceField(choices=ConsultationType.Kind.choices)
+    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    analyses = serializers.ListField(
+        child=serializers.UUIDField(),
+        default=list,
+        max_length=10,
+        help_text="Ids of your own completed analyses to share with the dermatologist.",
+    )
+    consent_share_with_dermatologists = serializers.BooleanField(
+        default=False,
+        help_text="Give consent to share analyses now (needed once, if not given yet).",
+    )
+
+
+class CancelSerializer(api_serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+class RescheduleSerializer(api_serializers.Serializer):
+    start = AwareDateTimeField(help_text="A free slot, ISO 8601 with offset.")

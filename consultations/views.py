@@ -1,0 +1,299 @@
+"""The consultations API: dermatologists, free slots and the patient's bookings."""
+
+from datetime import timedelta
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsEmailVerified
+from consultations import errors, selectors, services, slots
+from consultations.filters import DermatologistFilter
+from consultations.models import Consultation, Dermatologist
+from consultations.serializers import (
+    BookingSerializer,
+    CancelSerializer,
+    ConsultationSerializer,
+    DermatologistSerializer,
+    RescheduleSerializer,
+    SlotsSerializer,
+)
+from skincare.api import UUID_LOOKUP_REGEX
+
+
+class BadRequest(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def api_error(exc: errors.ConsultationError) -> APIException:
+    """Map a domain error to the API error carrying its stable code."""
+    if exc.status == 400 and exc.field:
+        return ValidationError({exc.field: [ErrorDetail(exc.detail, code=exc.code)]})
+    cls = Conflict if exc.status == 409 else BadRequest
+    return cls(detail=exc.detail, code=exc.code)
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: [ErrorDetail(message, code=code)]})
+
+
+CONFLICT_RESPONSE = OpenApiResponse(
+    description="`slot_taken`: another booking got the slot first; "
+    "`invalid_status_transition`: the status does not allow this."
+)
+
+
+@extend_schema(tags=["consultations"])
+class DermatologistViewSet(viewsets.ReadOnlyModelViewSet):
+    """Verified dermatologists' public profiles."""
+
+    queryset = Dermatologist.objects.none()
+    serializer_class = DermatologistSerializer
+    permission_classes = [AllowAny]
+    filterset_class = DermatologistFilter
+    lookup_value_regex = UUID_LOOKUP_REGEX
+
+    def get_queryset(self):
+        return selectors.verified_dermatologists()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATETIME,
+                required=True,
+                description="Window start, ISO 8601 with offset.",
+            ),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.DATETIME,
+                required=True,
+                description="Window end, ISO 8601 with offset; "
+                f"at most {slots.MAX_WINDOW_DAYS} days after `from`.",
+            ),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                required=True,
+                description="Consultation type the dermatologist offers.",
+            ),
+        ],
+        responses={
+            200: SlotsSerializer,
+            400: OpenApiResponse(
+                description="`invalid_window`, `window_too_long` or "
+                "`unknown_consultation_type`."
+            ),
+        },
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def slots(self, request, pk=None):
+        """Free start times of one consultation type in a window, in UTC."""
+        dermatologist = self.get_object()
+        params = request.query_params
+        window = []
+        for name in ("from", "to"):
+            value = parse_datetime(params.get(name, "").strip())
+            if value is None or value.utcoffset() is None:
+                raise _invalid(
+                    name,
+                    "Give an ISO 8601 date-time with its UTC offset.",
+                    "invalid_window",
+                )
+            window.append(value)
+        window_start, window_end = window
+        if window_end <= window_start:
+            raise _invalid("to", "`to` must be after `from`.", "invalid_window")
+        if window_end - window_start > timedelta(days=slots.MAX_WINDOW_DAYS):
+            raise _invalid(
+                "to",
+                f"A window spans at most {slots.MAX_WINDOW_DAYS} days.",
+                "window_too_long",
+            )
+        kind = params.get("type", "")
+        consultation_type = next(
+            (t for t in dermatologist.consultation_types.all() if t.kind == kind), None
+        )
+        if consultation_type is None:
+            raise api_error(errors.UnknownConsultationType())
+        free = selectors.free_slots(
+            dermatologist=dermatologist,
+            consultation_type=consultation_type,
+            window_start=window_start,
+            window_end=window_end,
+            now=timezone.now(),
+        )
+        data = {
+            "dermatologist": dermatologist.pk,
+            "type": kind,
+            "duration_minutes": consultation_type.duration_minutes,
+            "timezone": dermatologist.timezone,
+            "slots": free,
+        }
+        return Response(SlotsSerializer(data).data)
+
+
+@extend_schema(tags=["consultations"])
+class ConsultationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The signed-in patient's consultations."""
+
+    queryset = Consultation.objects.none()
+    serializer_class = ConsultationSerializer
+    lookup_value_regex = UUID_LOOKUP_REGEX
+
+    def get_queryset(self):
+        return selectors.consultations_for_patient(user=self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "reschedule"):
+            return [IsAuthenticated(), IsEmailVerified()]
+        return super().get_permissions()
+
+    def _respond(self, consultation, code=status.HTTP_200_OK) -> Response:
+        consultation = self.get_queryset().get(pk=consultation.pk)
+        return Response(ConsultationSerializer(consultation).data, status=code)
+
+    @extend_schema(
+        request=BookingSerializer,
+        responses={
+            201: ConsultationSerializer,
+            400: OpenApiResponse(
+                description="Validation errors; codes include `slot_unavailable`, "
+                "`slot_in_past`, `outside_booking_horizon`, "
+                "`unknown_consultation_type`, `analysis_not_shareable`, "
+                "`consent_required`, `does_not_exist` (dermatologist)."
+            ),
+            403: OpenApiResponse(description="`email_not_verified`."),
+            409: OpenApiResponse(description="`slot_taken`."),
+        },
+    )
+    def create(self, request):
+        """Book a free slot with a dermatologist."""
+        serializer = BookingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        dermatologist = (
+            selectors.verified_dermatologists().filter(pk=data["dermatologist"]).first()
+        )
+        if dermatologist is None:
+            raise _invalid("dermatologist", "No such dermatologist.", "does_not_exist")
+        try:
+            consultation = services.book_consultation(
+                patient=request.user,
+                dermatologist=dermatologist,
+                kind=data["type"],
+                start=data["start"],
+                reason=data["reason"],
+                analysis_ids=data["analyses"],
+                consent_to_share=data["consent_share_with_dermatologists"],
+            )
+        except errors.ConsultationError as exc:
+            raise api_error(exc) from exc
+        return self._respond(consultation, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CancelSerializer,
+        responses={
+            200: ConsultationSerializer,
+            400: OpenApiResponse(description="`outside_change_window`."),
+            409: CONFLICT_RESPONSE,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel, up to the policy window before the start."""
+        consultation = self.get_object()
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.cancel_consultation(
+                consultation=consultation,
+                by=request.user,
+                reason=serializer.validated_data["reason"],
+            )
+        except errors.ConsultationError as exc:
+            raise api_error(exc) from exc
+        return self._respond(consultation)
+
+    @extend_schema(
+        request=RescheduleSerializer,
+        responses={
+            200: ConsultationSerializer,
+            400: OpenApiResponse(
+                description="`outside_change_window`, `slot_unavailable`, "
+                "`slot_in_past`, `outside_booking_horizon`."
+            ),
+            409: CONFLICT_RESPONSE,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        """Move to another free slot; the booking goes back to `requested`."""
+        consultation = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.reschedule_consultation(
+                consultation=consultation,
+                start=serializer.validated_data["start"],
+                by=request.user,
+            )
+        except errors.ConsultationError as exc:
+            raise api_error(exc) from exc
+        return self._respond(consultation)
+
+
+class ICalendarRenderer(renderers.BaseRenderer):
+    """text/calendar, so clients may ask for it; errors still render as JSON."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode()
+        return renderers.JSONRenderer().render(data)
+
+
+class ConsultationCalendarView(APIView):
+    """One of the patient's consultations as an iCalendar event."""
+
+    renderer_classes = [renderers.JSONRenderer, ICalendarRenderer]
+
+    @extend_schema(
+        tags=["consultations"],
+        operation_id="consultations_calendar_retrieve",
+        responses={
+            (200, "text/calendar"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="An RFC 5545 VCALENDAR."
+            )
+        },
+    )
+    def get(self, request, pk):
+        consultation = get_object_or_404(
+            selectors.consultations_for_patient(user=request.user), pk=pk
+        )
+        response = HttpResponse(
+            services.calendar_for(consultation=consultation),
+            content_type="text/calendar; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="consultation-{consultation.pk}.ics"'
+        )
+        return response
