@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -31,6 +33,23 @@ def other_user(db):
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """MD5 as the default hasher, for tests that sign in (and fail) many times.
+
+    Argon2 stays listed, so hashes made before still verify (and get rehashed).
+    """
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
+@pytest.fixture
+def unverified_user(db):
+    return UserFactory(unverified=True)
+
+
+@pytest.fixture
 def dermatologist_user(db):
     return DermatologistUserFactory()
 
@@ -56,3 +75,37 @@ def auth_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return _client_for(other_user)
+
+
+def _services_required() -> bool:
+    return os.environ.get("SKINCARE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def requires_postgres():
+    """Skip unless the database is PostgreSQL (fail under SKINCARE_REQUIRE_SERVICES=1).
+
+    CI sets the variable so that it cannot silently skip what it must test.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = f"needs PostgreSQL (database is {connection.vendor})"
+        if _services_required():
+            pytest.fail(f"{message} and SKINCARE_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def requires_chromium():
+    """Path of Chromium; skip if absent (fail under SKINCARE_REQUIRE_SERVICES=1)."""
+    import shutil
+
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+    if path is None:
+        if _services_required():
+            pytest.fail("chromium is missing and SKINCARE_REQUIRE_SERVICES=1")
+        pytest.skip("chromium is not installed")
+    return path

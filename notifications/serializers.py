@@ -44,7 +44,7 @@ class QuietHoursSerializer(api_serializers.Serializer):
     end = serializers.TimeField(allow_null=True)
 
     def validate(self, attrs):
-        if (attrs["start"] is None) != (attrs["end"] is None):
+        if (attrs.get("start") is None) != (attrs.get("end") is None):
             raise serializers.ValidationError(
                 "Give both start and end, or neither.", code="quiet_hours_incomplete"
             )

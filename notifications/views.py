@@ -13,11 +13,11 @@ from notifications.serializers import (
     PreferencesSerializer,
     UnreadCountSerializer,
 )
-from skincare.api import UUID_LOOKUP_REGEX
+from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
 
 
 class FeedFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(
+    unread = StrictBooleanFilter(
         field_name="read_at", lookup_expr="isnull", label="Only unread (true) or read."
     )
 

@@ -36,7 +36,7 @@ from routines.serializers import (
     product_data,
     routine_data,
 )
-from skincare.api import UUID_LOOKUP_REGEX
+from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
 
 
 class BadRequest(APIException):
@@ -81,7 +81,7 @@ class ProductFilter(django_filters.FilterSet):
         help_text="Contains none of these (INCI, common names or functions, "
         "e.g. `fragrance`).",
     )
-    fragrance_free = django_filters.BooleanFilter()
+    fragrance_free = StrictBooleanFilter()
 
     class Meta:
         model = Product

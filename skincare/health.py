@@ -38,10 +38,17 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=0, timeout=2)
 
 
+def check_landmark_model() -> None:
+    from analysis.services import check_engine
+
+    check_engine()
+
+
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
+    "landmark_model": check_landmark_model,
 }
 
 

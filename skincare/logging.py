@@ -1,9 +1,11 @@
-"""Request ids and one structured log line per request."""
+"""Request ids, one structured log line per request, and redaction of secrets."""
 
 import logging
+import logging.config
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -63,3 +65,103 @@ class RequestLogMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+# ------------------------------------------------------------------------------
+# Redaction: no password, token, secret key or photo byte reaches a log line.
+# ------------------------------------------------------------------------------
+REDACTED = "[redacted]"
+_SENSITIVE_KEY = re.compile(
+    r"pass|secret|token|authorization|cookie|^(refresh|access|code|photo|signature)$",
+    re.IGNORECASE,
+)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+_BEARER = re.compile(r"(Bearer|Basic)\s+[^\s'\",]+", re.IGNORECASE)
+_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+
+
+def _secret_key() -> str:
+    from django.conf import settings
+
+    try:
+        return settings.SECRET_KEY if settings.configured else ""
+    except Exception:
+        return ""
+
+
+def redact_text(text: str) -> str:
+    """Mask JWTs, Authorization credentials and the SECRET_KEY in a string."""
+    text = _JWT.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    key = _secret_key()
+    if key and key in text:
+        text = text.replace(key, REDACTED)
+    return text
+
+
+def redact_value(value, depth: int = 0):
+    """A copy of value with sensitive keys, token-like strings and bytes masked."""
+    if depth > 5:
+        return value
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED
+            if isinstance(key, str) and _SENSITIVE_KEY.search(key)
+            else redact_value(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set):
+        return type(value)(redact_value(item, depth + 1) for item in value)
+    return value
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask secrets in a record's message, arguments and extra fields, in place."""
+    if isinstance(record.msg, str):
+        record.msg = redact_text(record.msg)
+    if isinstance(record.args, Mapping):
+        record.args = redact_value(record.args)
+    elif isinstance(record.args, tuple):
+        record.args = tuple(redact_value(arg) for arg in record.args)
+    for key in record.__dict__.keys() - _STANDARD_ATTRS:
+        if _SENSITIVE_KEY.search(key):
+            record.__dict__[key] = REDACTED
+        else:
+            record.__dict__[key] = redact_value(record.__dict__[key])
+    return record
+
+
+class RedactFilter(logging.Filter):
+    """Handler filter: masks secrets in extra fields added after record creation."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+def _redacting_factory(factory):
+    def make_record(*args, **kwargs):
+        return redact_record(factory(*args, **kwargs))
+
+    make_record.redacting = True
+    return make_record
+
+
+def configure(config: dict) -> None:
+    """LOGGING_CONFIG: dictConfig, and redact every record when it is created.
+
+    Redacting at creation covers every handler (pytest's caplog, Sentry, a file)
+    and not only the ones that list RedactFilter.
+    """
+    logging.config.dictConfig(config)
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "redacting", False):
+        logging.setLogRecordFactory(_redacting_factory(factory))

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -63,9 +64,12 @@ INSTALLED_APPS = [
     "analysis",
     "routines",
     "consultations",
+    "operations",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "skincare.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -76,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -104,6 +109,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# django-prometheus wrappers time every query (django_db_* metrics); same behaviour.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 # ------------------------------------------------------------------------------
 # Cache: Redis via REDIS_URL (django-redis), local memory otherwise.
@@ -114,7 +124,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django_redis.cache.RedisCache counting hits and misses (django_cache_*)
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # Parallel test workers share one Redis; each keeps its own key space.
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="skincare")
@@ -131,7 +142,9 @@ if REDIS_URL:
     DJANGO_REDIS_LOGGER = "skincare.cache"
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache"}
+    }
 
 # ------------------------------------------------------------------------------
 # Celery: Redis broker via CELERY_BROKER_URL, tasks run eagerly otherwise
@@ -190,6 +203,51 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int(
 NOTIFICATION_UNREAD_CACHE_SECONDS = 300
 
 # ------------------------------------------------------------------------------
+# Analysis: photo + questionnaire skin analysis (engine in analysis/engine/)
+# ------------------------------------------------------------------------------
+# MediaPipe face landmarker, fetched by `make install` (scripts/fetch_landmark_model.py)
+# and verified by sha256; /health/ready/ reports it as "landmark_model".
+LANDMARK_MODEL_PATH = env.str("LANDMARK_MODEL_PATH", default="") or str(
+    BASE_DIR / "var" / "models" / "face_landmarker.task"
+)
+# Larger uploads answer 413 (file_too_large) before they are read to the end.
+ANALYSIS_PHOTO_MAX_BYTES = env.int("ANALYSIS_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+# Stored photos are re-encoded (no EXIF) with their longest side at most this.
+ANALYSIS_STORED_PHOTO_MAX_SIDE = env.int("ANALYSIS_STORED_PHOTO_MAX_SIDE", default=2048)
+# Days after which `purge_old_photos` deletes photo files (scores stay); unset = keep.
+ANALYSIS_PHOTO_RETENTION_DAYS = env.int("ANALYSIS_PHOTO_RETENTION_DAYS", default=None)
+# An analysis pending or processing longer than this is re-driven by
+# `redrive_stuck_analyses`; after ANALYSIS_MAX_ATTEMPTS runs it fails.
+ANALYSIS_STUCK_AFTER_MINUTES = env.int("ANALYSIS_STUCK_AFTER_MINUTES", default=10)
+ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
+
+# ------------------------------------------------------------------------------
+# Routines (routines/; catalogue cache in routines/catalogue_cache.py)
+# ------------------------------------------------------------------------------
+# Catalogue responses are cached this long; any catalogue change invalidates at once.
+ROUTINES_CATALOGUE_CACHE_SECONDS = env.int(
+    "ROUTINES_CATALOGUE_CACHE_SECONDS", default=3600
+)
+ROUTINES_MAX_PER_USER = env.int("ROUTINES_MAX_PER_USER", default=20)
+# How many days back a check-in may be recorded (today is day 0).
+ROUTINES_CHECKIN_MAX_DAYS_BACK = env.int("ROUTINES_CHECKIN_MAX_DAYS_BACK", default=7)
+# A reminder whose time passed longer ago than this (e.g. set in the evening for the
+# morning) waits for the next day instead of arriving late.
+ROUTINES_REMINDER_GRACE_MINUTES = env.int(
+    "ROUTINES_REMINDER_GRACE_MINUTES", default=180
+)
+# Mounts bench-only views (routines/bench_views.py) under /bench/; never in production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
+# ------------------------------------------------------------------------------
+# Consultations
+# ------------------------------------------------------------------------------
+# A patient may cancel or reschedule up to this many hours before the start.
+CONSULTATION_CHANGE_WINDOW_HOURS = env.int(
+    "CONSULTATION_CHANGE_WINDOW_HOURS", default=24
+)
+
+# ------------------------------------------------------------------------------
 # Authentication
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -225,11 +283,32 @@ SIMPLE_JWT = {
     # A password change invalidates every token issued before it, access tokens too.
     "CHECK_REVOKE_TOKEN": True,
     "USER_AUTHENTICATION_RULE": "accounts.auth.can_authenticate",
+    # Counts failed sign-ins and enforces the lockout below.
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.SignInSerializer",
 }
+
+# ------------------------------------------------------------------------------
+# Account lifecycle (accounts/; README "Accounts")
+# ------------------------------------------------------------------------------
+ACCOUNT_EMAIL_VERIFICATION_HOURS = env.int(
+    "ACCOUNT_EMAIL_VERIFICATION_HOURS", default=48
+)
+ACCOUNT_PASSWORD_RESET_HOURS = env.int("ACCOUNT_PASSWORD_RESET_HOURS", default=2)
+# Links put in the e-mails, "{token}" replaced by the code; empty: the code alone.
+ACCOUNT_EMAIL_VERIFY_URL = env.str("ACCOUNT_EMAIL_VERIFY_URL", default="")
+ACCOUNT_PASSWORD_RESET_URL = env.str("ACCOUNT_PASSWORD_RESET_URL", default="")
+# Failed sign-ins in a row that lock an account, and for how long.
+ACCOUNT_LOCKOUT_THRESHOLD = env.int("ACCOUNT_LOCKOUT_THRESHOLD", default=10)
+ACCOUNT_LOCKOUT_MINUTES = env.int("ACCOUNT_LOCKOUT_MINUTES", default=15)
+# Days a soft-deleted account can be restored before purge_deleted_accounts erases it.
+ACCOUNT_PURGE_AFTER_DAYS = env.int("ACCOUNT_PURGE_AFTER_DAYS", default=30)
 
 # ------------------------------------------------------------------------------
 # REST API
 # ------------------------------------------------------------------------------
+# Proxies in front of the app that append to X-Forwarded-For; empty: not configured.
+_num_proxies = env.str("THROTTLE_NUM_PROXIES", default="").strip()
+THROTTLE_NUM_PROXIES = int(_num_proxies) if _num_proxies else None
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -238,7 +317,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "skincare.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "skincare.api.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -249,15 +328,40 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="600/min"),
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "register": env.str("THROTTLE_REGISTER", default="5/hour"),
+        # accounts/throttles.py: per IP and per account (e-mail in the body or user)
+        "register_account": env.str("THROTTLE_REGISTER_ACCOUNT", default="3/hour"),
+        "sign_in_account": env.str("THROTTLE_SIGN_IN_ACCOUNT", default="5/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_account": env.str(
+            "THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour"
+        ),
+        "token": env.str("THROTTLE_TOKEN", default="10/min"),
+        "verify_email_resend": env.str(
+            "THROTTLE_VERIFY_EMAIL_RESEND", default="3/hour"
+        ),
+        "verify_email_resend_ip": env.str(
+            "THROTTLE_VERIFY_EMAIL_RESEND_IP", default="10/hour"
+        ),
+        "password_check": env.str("THROTTLE_PASSWORD_CHECK", default="10/hour"),
+        "export": env.str("THROTTLE_EXPORT", default="10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many proxies in front of the app append to X-Forwarded-For. Unset, DRF keys
+    # per-IP throttles on the whole header, which a client can forge; set it (e.g. 1
+    # behind one load balancer) in production.
+    # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
+    "NUM_PROXIES": THROTTLE_NUM_PROXIES,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
 
-DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    # simplejwt's own 401 codes (token_not_valid, ...) are part of the contract.
+    "ERROR_SCHEMAS": {"401": "skincare.api.ErrorResponse401Serializer"},
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skincare API",
@@ -279,6 +383,9 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
     ],
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConsultationKindEnum"] = (
+    "consultations.models.ConsultationType.Kind"
+)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -295,7 +402,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^health/"]
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -304,6 +411,12 @@ if not DEBUG:
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# No endpoint takes more than a photo and a few fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# Uploads spooled to disk and stored photos are readable by the app's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # ------------------------------------------------------------------------------
 # Internationalisation and time
@@ -333,10 +446,15 @@ STORAGES = {
 # ------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# configure() also redacts secrets, tokens and bytes from every record it creates.
+LOGGING_CONFIG = "skincare.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "skincare.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "skincare.logging.RequestIdFilter"},
+        "redact": {"()": "skincare.logging.RedactFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -355,7 +473,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -364,3 +482,14 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# ------------------------------------------------------------------------------
+# Operations: metrics (skincare/metrics.py), backups (operations/); README "Operations"
+# ------------------------------------------------------------------------------
+# Bearer token Prometheus sends to /metrics; unset, /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Optional comma-separated addresses or networks allowed to scrape (others: 404).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Where `manage.py backup` writes when --dest is not given, and how many it keeps.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)

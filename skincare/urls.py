@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -6,7 +7,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from skincare import health
+from skincare import health, metrics
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -22,10 +23,19 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("dermatologist/", include("consultations.page_urls")),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = "skincare.errors.bad_request"
 handler404 = "skincare.errors.not_found"
 handler500 = "skincare.errors.server_failure"
+
+if settings.BENCH_VIEWS:
+    from routines import bench_views
+
+    urlpatterns.append(
+        path("bench/routines/", bench_views.routines_list, name="bench-routines")
+    )

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from operations.backups import BackupError, VerificationError, restore_backup
+
+# Exit codes: 0 restored (or verified, with --dry-run), 1 restore failed, 3 the backup
+# failed verification and nothing was touched.
+EXIT_VERIFICATION_FAILED = 3
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify a backup folder's checksums, then replace the configured database "
+        "(pg_restore --clean --if-exists --no-owner) and the media files with it. "
+        "Run by hand; stop web, worker and cron first."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--from",
+            dest="source",
+            type=Path,
+            required=True,
+            help="A backup folder, e.g. /backups/20250101T023000Z.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Only verify the checksums; change nothing.",
+        )
+
+    def handle(self, *args, source, dry_run, **options):
+        try:
+            manifest = restore_backup(source=source, dry_run=dry_run)
+        except VerificationError as exc:
+            raise CommandError(
+                f"refusing to restore: {exc}", returncode=EXIT_VERIFICATION_FAILED
+            ) from exc
+        except BackupError as exc:
+            raise CommandError(f"restore failed: {exc}") from exc
+        database = settings.DATABASES["default"]["NAME"]
+        if dry_run:
+            self.stdout.write(
+                f"dry run: {source} verified ({manifest['created_at']}); would restore "
+                f"it into the {database} database and {settings.MEDIA_ROOT}"
+            )
+            return
+        self.stdout.write(
+            f"restored {source} ({manifest['created_at']}) into the {database} "
+            f"database and {settings.MEDIA_ROOT}"
+        )
