@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 MODEL := var/models/face_landmarker.task
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint schema worker bench clean
+.PHONY: install run test lint schema worker bench load drills clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -39,6 +39,14 @@ schema: install
 
 worker: install
 	$(VENV)/bin/celery -A skincare worker --loglevel INFO
+
+# Mixed API load on gunicorn (own DB skincare_load, Redis DBs 5/6): bench/results/load.md
+load: install
+	$(PY) bench/load.py $(LOAD_ARGS)
+
+# Fault drills on their own PostgreSQL (:5440) and Redis (:6390/:6391): bench/results/drills.md
+drills: install
+	$(PY) bench/drills.py $(DRILLS)
 
 clean:
 	rm -rf .venv .tools var db.sqlite3
