@@ -1,7 +1,14 @@
 """Error responses outside DRF views, in the API's error shape for API paths."""
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found, server_error
+from drf_standardized_errors import handler
+from rest_framework.exceptions import APIException
+
+logger = logging.getLogger(__name__)
 
 
 def _is_api(request) -> bool:
@@ -36,3 +43,21 @@ def bad_request(request, exception=None):
     from django.views.defaults import bad_request as default_bad_request
 
     return default_bad_request(request, exception)
+
+
+class ServiceUnavailable(APIException):
+    status_code = 503
+    default_detail = "The service is briefly unavailable; try again shortly."
+    default_code = "service_unavailable"
+    # Read by the handler below, like Throttled.wait, for the Retry-After header.
+    wait = 5
+
+
+class ExceptionHandler(handler.ExceptionHandler):
+    """drf-standardized-errors' handler; a lost database connection answers 503."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, OperationalError | InterfaceError):
+            logger.warning("database unavailable: %s", exc)
+            return ServiceUnavailable()
+        return super().convert_known_exceptions(exc)

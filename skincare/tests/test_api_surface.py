@@ -104,3 +104,22 @@ def test_security_headers_are_sent(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_lost_database_connection_answers_503(auth_client, monkeypatch):
+    from django.db import OperationalError
+
+    from notifications import views
+
+    def broken(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views.selectors, "feed_for", broken)
+    # 5xx are reported like Django reports them; the test client would re-raise.
+    auth_client.raise_request_exception = False
+
+    response = auth_client.get("/api/v1/notifications/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["errors"][0]["code"] == "service_unavailable"
