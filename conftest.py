@@ -34,12 +34,12 @@ def other_user(db):
 
 @pytest.fixture
 def fast_password_hashing(settings):
-    """MD5 as the default hasher, for tests that sign in (and fail) many times.
+    """Argon2id with minimal work factors, for tests that check passwords a lot.
 
-    Argon2 stays listed, so hashes made before still verify (and get rehashed).
+    The production hashers stay listed after it, so their hashes still verify.
     """
     settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "accounts.tests.hashers.CheapArgon2PasswordHasher",
         *settings.PASSWORD_HASHERS,
     ]
 

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from accounts import errors, services
 from accounts.models import User
 
 
@@ -32,6 +33,21 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "e-mail verification"
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Verified"), ("no", "Not verified")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(email_verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_verified_at__isnull=True)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = AdminUserChangeForm
@@ -44,13 +60,35 @@ class UserAdmin(BaseUserAdmin):
         "role",
         "is_staff",
         "is_active",
-        "email_verified_at",
-        "deleted_at",
+        "verified",
+        "deletion_state",
+        "locked",
         "last_login",
     ]
-    list_filter = ["role", "is_staff", "is_active", DeletedFilter, "date_joined"]
+    list_filter = [
+        "role",
+        "is_staff",
+        "is_active",
+        VerifiedFilter,
+        DeletedFilter,
+        "date_joined",
+    ]
     search_fields = ["email", "first_name", "last_name"]
-    readonly_fields = ["date_joined", "last_login", "deleted_at"]
+    readonly_fields = [
+        "date_joined",
+        "last_login",
+        "deleted_at",
+        "purged_at",
+        "pending_email",
+        "failed_sign_ins",
+        "locked_until",
+    ]
+    actions = [
+        "deactivate_accounts",
+        "restore_accounts",
+        "resend_verification",
+        "unlock_accounts",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal", {"fields": ["first_name", "last_name", "timezone", "language"]}),
@@ -88,10 +126,16 @@ class UserAdmin(BaseUserAdmin):
                     "groups",
                     "user_permissions",
                     "email_verified_at",
+                    "pending_email",
+                    "failed_sign_ins",
+                    "locked_until",
                 ]
             },
         ),
-        ("Dates", {"fields": ["date_joined", "last_login", "deleted_at"]}),
+        (
+            "Dates",
+            {"fields": ["date_joined", "last_login", "deleted_at", "purged_at"]},
+        ),
     ]
     add_fieldsets = [
         (
@@ -102,3 +146,65 @@ class UserAdmin(BaseUserAdmin):
             },
         )
     ]
+
+    @admin.display(boolean=True, description="verified", ordering="email_verified_at")
+    def verified(self, user: User) -> bool:
+        return user.is_email_verified
+
+    @admin.display(description="deletion", ordering="deleted_at")
+    def deletion_state(self, user: User) -> str:
+        if user.is_purged:
+            return f"erased {user.purged_at:%Y-%m-%d}"
+        if user.is_deleted:
+            return f"deleted, erased after {services.purge_date(user):%Y-%m-%d}"
+        return ""
+
+    @admin.display(boolean=True, description="locked")
+    def locked(self, user: User) -> bool:
+        return user.is_locked()
+
+    @admin.action(description="Deactivate (block sign-in and every token)")
+    def deactivate_accounts(self, request, queryset):
+        count = 0
+        for user in queryset.filter(is_active=True):
+            services.deactivate_account(user=user)
+            count += 1
+        self.message_user(request, f"{count} account(s) deactivated.")
+
+    @admin.action(description="Restore deleted accounts (inside the retention period)")
+    def restore_accounts(self, request, queryset):
+        restored, refused = 0, []
+        for user in queryset.filter(deleted_at__isnull=False):
+            try:
+                services.restore_account(user=user)
+            except errors.RestoreWindowClosed:
+                refused.append(user.email)
+            else:
+                restored += 1
+        self.message_user(request, f"{restored} account(s) restored.")
+        if refused:
+            self.message_user(
+                request,
+                "Past the retention period or erased, not restored: "
+                + ", ".join(refused),
+                level=messages.WARNING,
+            )
+
+    @admin.action(description="Resend the verification e-mail")
+    def resend_verification(self, request, queryset):
+        sent = 0
+        for user in queryset.filter(is_active=True, deleted_at__isnull=True):
+            try:
+                services.resend_email_verification(user=user)
+            except errors.AlreadyVerified:
+                continue
+            sent += 1
+        self.message_user(request, f"{sent} verification e-mail(s) sent.")
+
+    @admin.action(description="Lift the sign-in lock")
+    def unlock_accounts(self, request, queryset):
+        count = 0
+        for user in queryset.exclude(failed_sign_ins=0, locked_until__isnull=True):
+            services.unlock_account(user=user)
+            count += 1
+        self.message_user(request, f"{count} account(s) unlocked.")

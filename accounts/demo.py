@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from consultations.demo import seed_demo as seed_consultations_demo
 
 DEMO_ADMIN = ("admin@skincare.local", "demo-Admin-pass-1")
 DEMO_PATIENT = ("patient@skincare.local", "demo-Patient-pass-1")
@@ -45,4 +46,5 @@ def seed_demo() -> list[str]:
         f"  admin   {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}  -> http://127.0.0.1:8000/admin/",
         f"  patient {DEMO_PATIENT[0]} / {DEMO_PATIENT[1]}  -> POST /api/v1/auth/token/",
         "  API docs: http://127.0.0.1:8000/api/v1/docs/",
+        *seed_consultations_demo(),
     ]

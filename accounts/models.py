@@ -53,6 +53,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         NORMAL = "normal", "Normal"
         UNSURE = "unsure", "Not sure"
 
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        FRENCH = "fr", "Français"
+        GERMAN = "de", "Deutsch"
+        SPANISH = "es", "Español"
+        PORTUGUESE = "pt", "Português"
+        ITALIAN = "it", "Italiano"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("e-mail address", max_length=254, unique=True)
     first_name = models.CharField(max_length=150, blank=True)
@@ -60,13 +68,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone]
     )
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(
+        max_length=16, choices=Language.choices, default=Language.ENGLISH
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=django_timezone.now)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set once the account's personal data has been erased after the retention period.
+    purged_at = models.DateTimeField(null=True, blank=True)
+    # A new address waiting for its verification token; the e-mail changes on confirm.
+    pending_email = models.EmailField(max_length=254, blank=True)
+    # Sign-in lockout lives in the database so that it survives cache flushes.
+    failed_sign_ins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     declared_skin_type = models.CharField(
         max_length=16, choices=SkinType.choices, blank=True
@@ -99,6 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
                 name="user_deleted_is_inactive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(purged_at__isnull=True)
+                | models.Q(deleted_at__isnull=False),
+                name="user_purged_was_deleted",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,6 +147,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    def is_locked(self, *, now=None) -> bool:
+        now = now or django_timezone.now()
+        return self.locked_until is not None and self.locked_until > now
 
     @property
     def consent_photo_analysis(self) -> bool:

@@ -1,6 +1,11 @@
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from accounts import errors, services, tokens
+from accounts.exceptions import to_api_error
 from accounts.models import User
 from accounts.validators import iana_timezones
 
@@ -43,10 +48,112 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
+def validate_new_password(password: str, user: User) -> str:
+    """Django's password validators, reported like registration reports them."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages)) from exc
+    return password
+
+
+def _password_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, **kwargs
+    )
+
+
+class SignInSerializer(TokenObtainPairSerializer):
+    """simplejwt's sign-in with a database-held lockout after repeated failures.
+
+    A locked account answers 429 ``account_locked`` with Retry-After, even with the
+    right password; the threshold-th failure sets the lock (see README, Accounts).
+    """
+
+    def validate(self, attrs):
+        attrs[self.username_field] = services.normalise_email(
+            attrs[self.username_field]
+        )
+        user = User.objects.filter(
+            email__iexact=attrs[self.username_field],
+            is_active=True,
+            deleted_at__isnull=True,
+        ).first()
+        try:
+            if user is not None:
+                services.check_sign_in_lock(user=user)
+            try:
+                data = super().validate(attrs)
+            except AuthenticationFailed:
+                if user is not None:
+                    services.record_failed_sign_in(user=user)
+                raise
+        except errors.AccountLocked as exc:
+            raise to_api_error(exc) from None
+        services.record_successful_sign_in(user=self.user)
+        return data
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, trim_whitespace=True)
+
+
+class VerifyEmailResultSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    new_email = serializers.EmailField(max_length=254)
+    password = _password_field()
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, trim_whitespace=True)
+    new_password = _password_field()
+
+    def validate(self, attrs):
+        try:
+            user = tokens.check_token(tokens.PASSWORD_RESET, attrs["token"]).user
+        except errors.AccountError as exc:
+            raise to_api_error(exc) from None
+        try:
+            validate_new_password(attrs["new_password"], user)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"new_password": exc.detail}) from exc
+        return attrs
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = _password_field()
+    new_password = _password_field()
+
+    def validate_new_password(self, value: str) -> str:
+        return validate_new_password(value, self.context["request"].user)
+
+
+class DeleteAccountSerializer(serializers.Serializer):
+    password = _password_field()
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     """The signed-in user's own profile; identity and privilege fields are read-only."""
 
     timezone = TimezoneField(required=False)
+    language = serializers.ChoiceField(choices=User.Language.choices, required=False)
     email_verified = serializers.BooleanField(
         source="is_email_verified", read_only=True
     )
@@ -74,6 +181,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "language",
             "role",
             "email_verified",
+            "pending_email",
             "date_joined",
             "declared_skin_type",
             "concerns",
@@ -91,6 +199,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "id",
             "email",
+            "pending_email",
             "role",
             "date_joined",
             "consent_photo_analysis_at",

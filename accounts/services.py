@@ -1,9 +1,23 @@
-"""Domain verbs for accounts."""
+"""Domain verbs for accounts: registration, verification, passwords, deletion."""
 
-from django.db import transaction
+import copy
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import errors, tokens
 from accounts.models import User
+from notifications.services import notify
+
+logger = logging.getLogger(__name__)
 
 CONSENT_FIELDS = {
     "consent_photo_analysis": "consent_photo_analysis_at",
@@ -12,6 +26,17 @@ CONSENT_FIELDS = {
 }
 
 
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def _link(template: str, token: str) -> str:
+    return template.format(token=token) if template else ""
+
+
+# ------------------------------------------------------------------------------
+# Registration and profile
+# ------------------------------------------------------------------------------
 @transaction.atomic
 def register_user(
     *,
@@ -21,14 +46,16 @@ def register_user(
     last_name: str = "",
     timezone_name: str = "UTC",
 ) -> User:
-    """Create a patient account."""
-    return User.objects.create_user(
+    """Create a patient account and send the verification e-mail."""
+    user = User.objects.create_user(
         email=email,
         password=password,
         first_name=first_name,
         last_name=last_name,
         timezone=timezone_name,
     )
+    send_email_verification(user=user, email=user.email)
+    return user
 
 
 @transaction.atomic
@@ -51,3 +78,310 @@ def update_profile(*, user: User, **changes) -> User:
         user.full_clean(exclude=["password"], validate_unique=False)
         user.save(update_fields=update_fields)
     return user
+
+
+def _check_password(user: User, password: str, *, field: str = "password") -> None:
+    if not user.check_password(password):
+        error = errors.WrongPassword()
+        error.field = field
+        raise error
+
+
+# ------------------------------------------------------------------------------
+# E-mail verification and change
+# ------------------------------------------------------------------------------
+def send_email_verification(*, user: User, email: str) -> None:
+    """E-mail a verification token for ``email`` (the account's or its pending one)."""
+    token = tokens.make_token(tokens.VERIFY_EMAIL, user, email=email)
+    # notify() writes to user.email; a copy addressed to the new address keeps the
+    # same recipient row while the mail goes where the token has to prove ownership.
+    recipient = user
+    if email != user.email:
+        recipient = copy.copy(user)
+        recipient.email = email
+    notify(
+        user=recipient,
+        kind="email_verification",
+        context={
+            "token": token,
+            "verify_url": _link(settings.ACCOUNT_EMAIL_VERIFY_URL, token),
+            "expires_hours": settings.ACCOUNT_EMAIL_VERIFICATION_HOURS,
+        },
+    )
+
+
+@transaction.atomic
+def resend_email_verification(*, user: User) -> str:
+    """Send a fresh token for the pending address, else for an unverified one."""
+    if user.pending_email:
+        email = user.pending_email
+    elif not user.is_email_verified:
+        email = user.email
+    else:
+        raise errors.AlreadyVerified()
+    send_email_verification(user=user, email=email)
+    return email
+
+
+@transaction.atomic
+def verify_email(*, token: str) -> User:
+    """Mark the token's address verified; a pending new address becomes the e-mail."""
+    use = tokens.check_token(tokens.VERIFY_EMAIL, token, for_update=True)
+    user = use.user
+    now = timezone.now()
+    if use.email == user.email:
+        user.email_verified_at = now
+        user.save(update_fields=["email_verified_at"])
+        notify(user=user, kind="welcome", idempotency_key=f"welcome:{user.pk}")
+        return user
+    if use.email != user.pending_email:
+        raise errors.TokenUsed()
+    if User.objects.filter(email__iexact=use.email).exclude(pk=user.pk).exists():
+        raise errors.EmailTaken()
+    user.email = use.email
+    user.pending_email = ""
+    user.email_verified_at = now
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "pending_email", "email_verified_at"])
+    except IntegrityError:
+        raise errors.EmailTaken() from None
+    return user
+
+
+@transaction.atomic
+def request_email_change(*, user: User, new_email: str, password: str) -> User:
+    """Remember the new address and send it a token; the e-mail changes on confirm."""
+    _check_password(user, password)
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise errors.EmailUnchanged()
+    if User.objects.filter(email__iexact=new_email).exists():
+        error = errors.EmailTaken()
+        error.field = "new_email"
+        raise error
+    user.pending_email = new_email
+    user.save(update_fields=["pending_email"])
+    send_email_verification(user=user, email=new_email)
+    return user
+
+
+# ------------------------------------------------------------------------------
+# Passwords and sessions
+# ------------------------------------------------------------------------------
+def revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user; returns how many."""
+    outstanding = OutstandingToken.objects.filter(
+        user=user, blacklistedtoken__isnull=True
+    )
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def send_password_reset(*, email: str) -> bool:
+    """E-mail a reset token if an active account has this address (worker side)."""
+    user = (
+        User.objects.filter(
+            email__iexact=normalise_email(email),
+            is_active=True,
+            deleted_at__isnull=True,
+        )
+        .only("pk", "email", "password", "is_active", "first_name", "timezone")
+        .first()
+    )
+    if user is None:
+        return False
+    token = tokens.make_token(tokens.PASSWORD_RESET, user)
+    notify(
+        user=user,
+        kind="password_reset",
+        context={
+            "token": token,
+            "reset_url": _link(settings.ACCOUNT_PASSWORD_RESET_URL, token),
+            "expires_hours": settings.ACCOUNT_PASSWORD_RESET_HOURS,
+        },
+    )
+    return True
+
+
+def _set_password(*, user: User, new_password: str) -> None:
+    """Store the new password, clear any lockout and end every session."""
+    user.set_password(new_password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "failed_sign_ins", "locked_until"])
+    revoke_refresh_tokens(user=user)
+    notify(
+        user=user,
+        kind="password_changed",
+        context={"changed_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def reset_password(*, token: str, new_password: str) -> User:
+    """Set a new password from a reset token; every refresh token is revoked."""
+    user = tokens.check_token(tokens.PASSWORD_RESET, token, for_update=True).user
+    _set_password(user=user, new_password=new_password)
+    return user
+
+
+@transaction.atomic
+def change_password(
+    *, user: User, current_password: str, new_password: str
+) -> RefreshToken:
+    """Change the password, revoke every session and return one for this device."""
+    _check_password(user, current_password, field="current_password")
+    _set_password(user=user, new_password=new_password)
+    return RefreshToken.for_user(user)
+
+
+# ------------------------------------------------------------------------------
+# Sign-in lockout
+# ------------------------------------------------------------------------------
+def _lock_wait(user: User, now) -> int:
+    return int((user.locked_until - now).total_seconds()) + 1
+
+
+def check_sign_in_lock(*, user: User) -> None:
+    """Raise AccountLocked while the account's cooling-off period runs."""
+    now = timezone.now()
+    if user.is_locked(now=now):
+        raise errors.AccountLocked(_lock_wait(user, now))
+
+
+def record_failed_sign_in(*, user: User) -> None:
+    """Count a failed sign-in; the threshold-th failure locks the account.
+
+    The counter restarts at zero when the lock is set, so a lock never lasts longer
+    than ACCOUNT_LOCKOUT_MINUTES however many failures follow.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_locked(now=now):
+            wait = _lock_wait(locked, now)
+        else:
+            locked.failed_sign_ins += 1
+            wait = None
+            if locked.failed_sign_ins >= settings.ACCOUNT_LOCKOUT_THRESHOLD:
+                locked.failed_sign_ins = 0
+                locked.locked_until = now + timedelta(
+                    minutes=settings.ACCOUNT_LOCKOUT_MINUTES
+                )
+                wait = _lock_wait(locked, now)
+                logger.warning("account %s locked after failed sign-ins", user.pk)
+            locked.save(update_fields=["failed_sign_ins", "locked_until"])
+    if wait is not None:
+        raise errors.AccountLocked(wait)
+
+
+def record_successful_sign_in(*, user: User) -> None:
+    if user.failed_sign_ins or user.locked_until:
+        User.objects.filter(pk=user.pk).update(failed_sign_ins=0, locked_until=None)
+
+
+@transaction.atomic
+def unlock_account(*, user: User) -> None:
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_sign_ins", "locked_until"])
+
+
+# ------------------------------------------------------------------------------
+# Deletion, restore, deactivation
+# ------------------------------------------------------------------------------
+def purge_date(user: User):
+    """When the soft-deleted account's data will be erased."""
+    return user.deleted_at + timedelta(days=settings.ACCOUNT_PURGE_AFTER_DAYS)
+
+
+@transaction.atomic
+def delete_account(*, user: User, password: str) -> User:
+    """Soft-delete: sign-in and every token stop at once; erasure comes later."""
+    _check_password(user, password)
+    user.is_active = False
+    user.deleted_at = timezone.now()
+    user.save(update_fields=["is_active", "deleted_at"])
+    revoke_refresh_tokens(user=user)
+    notify(
+        user=user,
+        kind="account_deleted",
+        context={"purge_after": purge_date(user)},
+        idempotency_key=f"account_deleted:{user.pk}:{user.deleted_at.isoformat()}",
+    )
+    return user
+
+
+@transaction.atomic
+def restore_account(*, user: User) -> User:
+    """Undo a soft delete inside the retention period (staff only)."""
+    if not user.is_deleted or user.is_purged or purge_date(user) <= timezone.now():
+        raise errors.RestoreWindowClosed()
+    user.is_active = True
+    user.deleted_at = None
+    user.save(update_fields=["is_active", "deleted_at"])
+    return user
+
+
+@transaction.atomic
+def deactivate_account(*, user: User) -> User:
+    """Block sign-in and every token without scheduling erasure (staff only)."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoke_refresh_tokens(user=user)
+    return user
+
+
+# ------------------------------------------------------------------------------
+# Data export and erasure (see accounts/lifecycle.py)
+# ------------------------------------------------------------------------------
+USER_EXPORT_EXCLUDE = ("password",)
+
+
+def export_user_data(*, user: User) -> dict:
+    """The account row itself, without the password hash."""
+    from accounts.lifecycle import model_rows
+
+    rows = model_rows(User.objects.filter(pk=user.pk), exclude=USER_EXPORT_EXCLUDE)
+    for row in rows:
+        row["groups"] = list(user.groups.values_list("name", flat=True))
+    return {"accounts.User": rows}
+
+
+def erase_user_data(*, user: User) -> None:
+    """Anonymise the account row, which stays for records that must keep a link."""
+    OutstandingToken.objects.filter(user=user).delete()
+    user.groups.clear()
+    user.user_permissions.clear()
+    erased = {
+        "email": f"erased-{user.pk.hex}@erased.invalid",
+        "pending_email": "",
+        "first_name": "",
+        "last_name": "",
+        "timezone": "UTC",
+        "language": User.Language.ENGLISH,
+        "last_login": None,
+        "email_verified_at": None,
+        "declared_skin_type": "",
+        "concerns": [],
+        "sensitivities": [],
+        "fitzpatrick_type": None,
+        "date_of_birth": None,
+        "pregnant_or_breastfeeding": False,
+        "consent_photo_analysis_at": None,
+        "consent_share_with_dermatologists_at": None,
+        "consent_marketing_at": None,
+        "failed_sign_ins": 0,
+        "locked_until": None,
+        "is_active": False,
+        "is_staff": False,
+        "is_superuser": False,
+    }
+    for field, value in erased.items():
+        setattr(user, field, value)
+    user.set_unusable_password()
+    user.save(update_fields=[*erased, "password"])

@@ -1,3 +1,5 @@
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -8,8 +10,42 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 
-from accounts import services
-from accounts.serializers import ProfileSerializer, RegisterSerializer
+from accounts import errors, lifecycle, services, throttles
+from accounts.exceptions import to_api_error
+from accounts.schema import BodyOnDeleteAutoSchema
+from accounts.serializers import (
+    DeleteAccountSerializer,
+    DetailSerializer,
+    EmailChangeSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    ProfileSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    VerifyEmailResultSerializer,
+    VerifyEmailSerializer,
+)
+from accounts.tasks import send_password_reset_task
+from skincare.tasks import enqueue
+
+UNVERIFIED_POLICY = (
+    "An account whose address is not verified yet may sign in, edit its profile, run "
+    "analyses and keep routines, but may not book a consultation: those endpoints "
+    "answer 403 with code `email_not_verified` "
+    "(`accounts.permissions.IsEmailVerified`)."
+)
+RESET_ACCEPTED = (
+    "If an account has this address, an e-mail with a reset code is on its way."
+)
+
+
+def _run(call):
+    """Call a service; a domain error becomes the API error with its stable code."""
+    try:
+        return call()
+    except errors.AccountError as exc:
+        raise to_api_error(exc) from None
 
 
 class RegisterView(APIView):
@@ -17,10 +53,15 @@ class RegisterView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, throttles.RegisterAccountThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={201: ProfileSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: ProfileSerializer},
+        description="Create a patient account and e-mail a verification code to the "
+        "address (see `auth/verify-email/`). " + UNVERIFIED_POLICY,
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -35,11 +76,65 @@ class RegisterView(APIView):
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+class VerifyEmailView(APIView):
+    """Confirm an e-mail address with the code or link sent to it."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.TokenIPThrottle]
+
+    @extend_schema(
+        request=VerifyEmailSerializer,
+        responses={200: VerifyEmailResultSerializer},
+        description="Marks the address verified. A code sent to a new address "
+        "(`users/me/email/`) makes it the account's e-mail. Errors on `token`: "
+        "`invalid_token`, `token_expired`, `token_used`; `email_taken` when another "
+        "account took the new address meanwhile. " + UNVERIFIED_POLICY,
+    )
+    def post(self, request):
+        serializer = VerifyEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = _run(
+            lambda: services.verify_email(token=serializer.validated_data["token"])
+        )
+        return Response({"email": user.email, "email_verified": True})
+
+
+class VerifyEmailResendView(APIView):
+    """Send a new verification code to the unverified or pending address."""
+
+    throttle_classes = [
+        throttles.VerifyEmailResendThrottle,
+        throttles.VerifyEmailResendIPThrottle,
+    ]
+
+    @extend_schema(
+        request=None,
+        responses={202: DetailSerializer},
+        description="Sends a fresh code to the pending new address if there is one, "
+        "else to the account's unverified address; `already_verified` otherwise.",
+    )
+    def post(self, request):
+        email = _run(lambda: services.resend_email_verification(user=request.user))
+        return Response(
+            {"detail": f"A new code was sent to {email}."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with e-mail and password; returns an access and a refresh token."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, throttles.SignInAccountThrottle]
     throttle_scope = "auth"
+
+    @extend_schema(
+        description="Sign in. Throttled per IP and per address (429 `throttled`); "
+        "repeated failures lock the account for a while (429 `account_locked`, with "
+        "Retry-After, even with the right password). " + UNVERIFIED_POLICY,
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
@@ -73,14 +168,164 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(generics.RetrieveUpdateAPIView):
+class PasswordResetView(APIView):
+    """Ask for a password reset code by e-mail."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [
+        throttles.PasswordResetIPThrottle,
+        throttles.PasswordResetAccountThrottle,
+    ]
+
+    @extend_schema(
+        request=PasswordResetSerializer,
+        responses={202: DetailSerializer},
+        description="Always 202 with the same body, whether or not an account has "
+        "the address: the lookup happens in a worker, so the answer and its timing "
+        "reveal nothing.",
+    )
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = services.normalise_email(serializer.validated_data["email"])
+        enqueue(send_password_reset_task, email)
+        return Response({"detail": RESET_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Choose a new password with the code from the reset e-mail."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [throttles.TokenIPThrottle]
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={204: OpenApiResponse(description="Password changed.")},
+        description="Sets the new password (password rules apply), lifts a sign-in "
+        "lock and signs the account out everywhere. Errors on `token`: "
+        "`invalid_token`, `token_expired`, `token_used`.",
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _run(
+            lambda: services.reset_password(
+                token=data["token"], new_password=data["new_password"]
+            )
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change the password; other devices are signed out."""
+
+    throttle_classes = [throttles.PasswordCheckThrottle]
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+        description="Needs the current password (`wrong_password` on "
+        "`current_password`). Revokes every refresh token and access token of the "
+        "account and returns a fresh pair for this device.",
+    )
+    def post(self, request):
+        serializer = PasswordChangeSerializer(
+            data=request.data, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        refresh = _run(
+            lambda: services.change_password(
+                user=request.user,
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+            )
+        )
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class MeView(generics.RetrieveUpdateDestroyAPIView):
     """The signed-in user's own profile."""
 
     serializer_class = ProfileSerializer
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    schema = BodyOnDeleteAutoSchema()
 
     def get_object(self):
         return self.request.user
 
+    def get_throttles(self):
+        throttle_list = super().get_throttles()
+        if self.request.method == "DELETE":
+            throttle_list.append(throttles.PasswordCheckThrottle())
+        return throttle_list
+
     def perform_update(self, serializer):
         services.update_profile(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        request=DeleteAccountSerializer,
+        responses={204: OpenApiResponse(description="Account deleted.")},
+        description="Soft-deletes the account, confirmed by the JSON body "
+        '`{"password": ...}` (`wrong_password`). Sign-in and every token stop at '
+        "once and a confirmation e-mail is sent; the data is erased for good after "
+        "the retention period, until when support can restore the account.",
+    )
+    def delete(self, request, *args, **kwargs):
+        serializer = DeleteAccountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _run(
+            lambda: services.delete_account(
+                user=request.user, password=serializer.validated_data["password"]
+            )
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeView(APIView):
+    """Start changing the account's e-mail address."""
+
+    throttle_classes = [throttles.PasswordCheckThrottle]
+
+    @extend_schema(
+        request=EmailChangeSerializer,
+        responses={202: ProfileSerializer},
+        description="Needs the password (`wrong_password`). Sends a verification "
+        "code to `new_email` and shows it as `pending_email`; the e-mail changes "
+        "only once that code is confirmed at `auth/verify-email/`. `email_taken` "
+        "and `email_unchanged` on `new_email`.",
+    )
+    def post(self, request):
+        serializer = EmailChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = _run(
+            lambda: services.request_email_change(
+                user=request.user,
+                new_email=data["new_email"],
+                password=data["password"],
+            )
+        )
+        return Response(ProfileSerializer(user).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportView(APIView):
+    """Everything stored about the signed-in user, as one JSON document."""
+
+    throttle_classes = [throttles.ExportThrottle]
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="`data` maps each `app_label.ModelName` that stores something "
+        "about the user to its rows. Sent as an attachment.",
+    )
+    def get(self, request):
+        document = lifecycle.build_user_export(user=request.user)
+        filename = f"skincare-export-{timezone.now():%Y-%m-%d}.json"
+        return Response(
+            document,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )

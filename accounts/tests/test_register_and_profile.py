@@ -138,3 +138,41 @@ def test_me_patch_rejects_bad_fitzpatrick(auth_client):
 
 def test_me_put_is_not_allowed(auth_client):
     assert auth_client.put(ME_URL, {"first_name": "X"}).status_code == 405
+
+
+def test_me_patch_sets_a_supported_language(auth_client, user):
+    response = auth_client.patch(ME_URL, {"language": "pt"})
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.language == "pt"
+
+
+def test_me_patch_rejects_an_unsupported_language(auth_client, user):
+    response = auth_client.patch(ME_URL, {"language": "klingon"})
+
+    assert response.status_code == 400
+    assert error_attrs(response)["language"] == "invalid_choice"
+    user.refresh_from_db()
+    assert user.language == "en"
+
+
+def test_me_patch_cannot_touch_lifecycle_fields(auth_client, user):
+    response = auth_client.patch(
+        ME_URL,
+        {
+            "pending_email": "attacker@example.com",
+            "failed_sign_ins": 0,
+            "locked_until": None,
+            "purged_at": "2020-01-01T00:00:00Z",
+            "is_active": False,
+            "password": "a-Decent-passphrase-42",
+        },
+    )
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.pending_email == ""
+    assert user.purged_at is None
+    assert user.is_active
+    assert not user.check_password("a-Decent-passphrase-42")
