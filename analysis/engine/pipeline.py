@@ -11,7 +11,14 @@ import numpy as np
 from .decode import decode_for_analysis
 from .errors import ImageRejected
 from .landmarks import detect_faces
-from .metrics import MIN_USABLE_FRACTION, Measurements, measure, to_lab
+from .metrics import (
+    MIN_USABLE_FRACTION,
+    Measurements,
+    lab_planes,
+    measure,
+    skin_reference,
+    to_lab,
+)
 from .quality import (
     QualityFinding,
     QualityStats,
@@ -168,11 +175,14 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
     start = time.perf_counter()
     face = faces[0]
     crop = crop_face(rgb, face.points)
+    # Lab, region masks and whole-face skin medians are computed once per photo and
+    # shared by the quality gate and the metrics.
     lab = to_lab(crop.rgb)
-    union = np.logical_or.reduce(
-        list(region_masks(crop.points, lab.shape[:2]).values())
-    )
-    stats = measure_quality(rgb, face, crop, lab, union)
+    planes = lab_planes(lab)
+    polygons = region_masks(crop.points, lab.shape[:2])
+    union = np.logical_or.reduce(list(polygons.values()))
+    reference = skin_reference(lab, union, planes)
+    stats = measure_quality(rgb, face, crop, lab, union, reference=reference)
     findings += gate(stats)
     timings["quality"] = (time.perf_counter() - start) * 1000
     failed = next((f for f in findings if not f.passed), None)
@@ -182,7 +192,7 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
         )
 
     start = time.perf_counter()
-    found = measure(crop)
+    found = measure(crop, planes=planes, polygons=polygons, reference=reference)
     usable_regions = [n for n in REGION_NAMES if found.usable[n] >= MIN_USABLE_FRACTION]
     concerns = _concerns(found, quality_factor(stats), crop.scale)
     tone = None

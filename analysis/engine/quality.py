@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .landmarks import Face
+from .metrics import SkinReference
 from .regions import EYE_OUTER, FaceCrop, face_oval_mask
 
 MULTIPLE_FACE_RATIO = 0.35
@@ -94,7 +95,7 @@ def head_pose(face: Face) -> tuple[float, float, float]:
 def sharpness(crop: FaceCrop, lab: np.ndarray) -> float:
     """Laplacian energy of the face at half canonical scale over its contrast."""
     oval = face_oval_mask(crop.points, lab.shape[:2])
-    light = lab[..., 0]
+    light = lab[..., 0] if lab.ndim == 3 else lab
     half = cv2.resize(light, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     small = cv2.resize(oval.astype(np.uint8), half.shape[::-1]) > 0
     small = cv2.erode(small.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -105,15 +106,39 @@ def sharpness(crop: FaceCrop, lab: np.ndarray) -> float:
     return float(laplace[small].std() / contrast)
 
 
+def _clipped_fraction(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """Share of masked pixels with any channel at 250 or above."""
+    total = int(np.count_nonzero(mask))
+    if total == 0:
+        return float("nan")
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    unclipped = cv2.inRange(rgb[y : y + h, x : x + w], (0, 0, 0), (249, 249, 249))
+    inside = cv2.bitwise_and(unclipped, mask[y : y + h, x : x + w].view(np.uint8))
+    return (total - cv2.countNonZero(inside)) / total
+
+
 def measure_quality(
-    rgb: np.ndarray, face: Face, crop: FaceCrop, lab: np.ndarray, skin_union: np.ndarray
+    rgb: np.ndarray,
+    face: Face,
+    crop: FaceCrop,
+    lab: np.ndarray,
+    skin_union: np.ndarray,
+    *,
+    reference: SkinReference | None = None,
 ) -> QualityStats:
-    """Measure everything the gate needs on the analysis image and face crop."""
+    """Measure everything the gate needs on the analysis image and face crop.
+
+    reference (skin_reference of the same lab and union) saves recomputing medians.
+    """
     yaw, pitch, roll = head_pose(face)
     light = lab[..., 0][skin_union]
-    a_med = float(np.median(lab[..., 1][skin_union]))
-    b_med = float(np.median(lab[..., 2][skin_union]))
-    clipped = float((crop.rgb[skin_union].max(axis=1) >= 250).mean())
+    if reference is None:
+        l_med = float(np.median(light))
+        a_med = float(np.median(lab[..., 1][skin_union]))
+        b_med = float(np.median(lab[..., 2][skin_union]))
+    else:
+        l_med, a_med, b_med = reference.lightness, reference.a, reference.b
+    clipped = _clipped_fraction(crop.rgb, skin_union)
     small = cv2.resize(
         rgb,
         (256, max(1, round(256 * rgb.shape[0] / rgb.shape[1]))),
@@ -126,8 +151,8 @@ def measure_quality(
         yaw_deg=yaw,
         pitch_deg=pitch,
         roll_deg=roll,
-        face_lightness=float(np.median(light)),
-        face_lightness_p95=float(np.percentile(light, 95)),
+        face_lightness=l_med,
+        face_lightness_p95=float(np.percentile(light, 95, overwrite_input=True)),
         clipped_fraction=clipped,
         skin_hue_deg=math.degrees(math.atan2(b_med, a_med)),
         skin_chroma=math.hypot(a_med, b_med),

@@ -85,3 +85,28 @@ def test_small_red_spots_raise_blemishes(face_rgb, face_points, analyse, baselin
 @pytest.mark.parametrize("concern", CONCERNS)
 def test_untouched_face_scores_low(baseline, concern):
     assert baseline.concerns[concern].band in ("low", "moderate")
+
+
+@pytest.mark.parametrize("edit", ["none", "lines", "red_spots", "cut_at_edge"])
+def test_windowed_measure_equals_whole_crop(face_rgb, face_points, edit, monkeypatch):
+    """measure() filters only a window around the regions; widening it to the
+    whole crop must not change a single number (guards the window margins)."""
+    from analysis.engine import metrics
+    from analysis.engine.regions import crop_face
+
+    rgb, points = face_rgb, face_points
+    if edit == "lines":
+        rgb = edits.draw_lines(rgb, points)
+    elif edit == "red_spots":
+        rgb = edits.add_spots(rgb, points, "cheek_left", (200, 60, 60))
+    elif edit == "cut_at_edge":  # regions touch the crop's border
+        rgb, points = rgb[:, 230:], points - [230.0, 0.0, 0.0]
+    crop = crop_face(rgb, points)
+    windowed = metrics.measure(crop)
+    monkeypatch.setattr(metrics, "WINDOW_MARGIN", 10_000)
+    monkeypatch.setattr(metrics, "REGION_MARGIN", 10_000)
+    whole = metrics.measure(crop)
+    assert windowed.overall == whole.overall
+    assert windowed.regions == whole.regions
+    assert windowed.usable == whole.usable
+    assert windowed.skin_lab == whole.skin_lab
