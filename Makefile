@@ -40,6 +40,10 @@ schema: install
 worker: install
 	$(VENV)/bin/celery -A skincare worker --loglevel INFO
 
+# Engine, slots, DRF vs bare views, SQL query counts: bench/results/latest.md (+ .json)
+bench: install
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
 # Mixed API load on gunicorn (own DB skincare_load, Redis DBs 5/6): bench/results/load.md
 load: install
 	$(PY) bench/load.py $(LOAD_ARGS)

@@ -1,5 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
@@ -8,6 +9,7 @@ from accounts import errors, services, tokens
 from accounts.exceptions import to_api_error
 from accounts.models import User
 from accounts.validators import iana_timezones
+from skincare import serializers as api_serializers
 
 
 class TimezoneField(serializers.ChoiceField):
@@ -17,7 +19,7 @@ class TimezoneField(serializers.ChoiceField):
         super().__init__(choices=sorted(iana_timezones()), **kwargs)
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(api_serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=128
@@ -94,34 +96,34 @@ class SignInSerializer(TokenObtainPairSerializer):
         return data
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(api_serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(api_serializers.Serializer):
     detail = serializers.CharField()
 
 
-class VerifyEmailSerializer(serializers.Serializer):
+class VerifyEmailSerializer(api_serializers.Serializer):
     token = serializers.CharField(max_length=1024, trim_whitespace=True)
 
 
-class VerifyEmailResultSerializer(serializers.Serializer):
+class VerifyEmailResultSerializer(api_serializers.Serializer):
     email = serializers.EmailField()
     email_verified = serializers.BooleanField()
 
 
-class EmailChangeSerializer(serializers.Serializer):
+class EmailChangeSerializer(api_serializers.Serializer):
     new_email = serializers.EmailField(max_length=254)
     password = _password_field()
 
 
-class PasswordResetSerializer(serializers.Serializer):
+class PasswordResetSerializer(api_serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(api_serializers.Serializer):
     token = serializers.CharField(max_length=1024, trim_whitespace=True)
     new_password = _password_field()
 
@@ -137,7 +139,7 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
         return attrs
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(api_serializers.Serializer):
     current_password = _password_field()
     new_password = _password_field()
 
@@ -145,12 +147,16 @@ class PasswordChangeSerializer(serializers.Serializer):
         return validate_new_password(value, self.context["request"].user)
 
 
-class DeleteAccountSerializer(serializers.Serializer):
+class DeleteAccountSerializer(api_serializers.Serializer):
     password = _password_field()
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(api_serializers.ModelSerializer):
     """The signed-in user's own profile; identity and privilege fields are read-only."""
+
+    pending_email = serializers.SerializerMethodField(
+        help_text="A new address waiting for verification, or null."
+    )
 
     timezone = TimezoneField(required=False)
     language = serializers.ChoiceField(choices=User.Language.choices, required=False)
@@ -169,6 +175,10 @@ class ProfileSerializer(serializers.ModelSerializer):
     fitzpatrick_type = serializers.IntegerField(
         min_value=1, max_value=6, required=False, allow_null=True
     )
+
+    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    def get_pending_email(self, obj) -> str | None:
+        return obj.pending_email or None
 
     class Meta:
         model = User

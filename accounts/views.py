@@ -1,6 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -35,6 +36,7 @@ UNVERIFIED_POLICY = (
     "answer 403 with code `email_not_verified` "
     "(`accounts.permissions.IsEmailVerified`)."
 )
+TOKEN_ERRORS = ["invalid_token", "token_expired", "token_used"]
 RESET_ACCEPTED = (
     "If an account has this address, an e-mail with a reset code is on its way."
 )
@@ -48,6 +50,7 @@ def _run(call):
         raise to_api_error(exc) from None
 
 
+@extend_validation_errors(["email_taken"], field_name="email")
 class RegisterView(APIView):
     """Create a patient account."""
 
@@ -76,6 +79,10 @@ class RegisterView(APIView):
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@extend_validation_errors(
+    ["invalid_token", "token_expired", "token_used"], field_name="token"
+)
+@extend_validation_errors(["email_taken"], field_name="email")
 class VerifyEmailView(APIView):
     """Confirm an e-mail address with the code or link sent to it."""
 
@@ -100,6 +107,7 @@ class VerifyEmailView(APIView):
         return Response({"email": user.email, "email_verified": True})
 
 
+@extend_validation_errors(["already_verified"], field_name="non_field_errors")
 class VerifyEmailResendView(APIView):
     """Send a new verification code to the unverified or pending address."""
 
@@ -125,6 +133,7 @@ class VerifyEmailResendView(APIView):
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with e-mail and password; returns an access and a refresh token."""
 
+    answers_401 = True
     throttle_classes = [ScopedRateThrottle, throttles.SignInAccountThrottle]
     throttle_scope = "auth"
 
@@ -140,12 +149,15 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """Exchange a refresh token for a new access and refresh token (rotation)."""
 
+    answers_401 = True
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
 
 class LogoutView(APIView):
     """Blacklist a refresh token so it can no longer be used."""
+
+    answers_401 = True
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -193,6 +205,9 @@ class PasswordResetView(APIView):
         return Response({"detail": RESET_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_validation_errors(
+    ["invalid_token", "token_expired", "token_used"], field_name="token"
+)
 class PasswordResetConfirmView(APIView):
     """Choose a new password with the code from the reset e-mail."""
 
@@ -219,6 +234,7 @@ class PasswordResetConfirmView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["wrong_password"], field_name="current_password")
 class PasswordChangeView(APIView):
     """Change the password; other devices are signed out."""
 
@@ -247,6 +263,23 @@ class PasswordChangeView(APIView):
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
+@extend_validation_errors(
+    [
+        "required",
+        "null",
+        "blank",
+        "invalid",
+        "max_length",
+        "null_characters_not_allowed",
+        "surrogate_characters_not_allowed",
+        "wrong_password",
+    ],
+    field_name="password",
+    methods=["delete"],
+)
+@extend_validation_errors(
+    ["invalid", "null"], field_name="non_field_errors", methods=["delete"]
+)
 class MeView(generics.RetrieveUpdateDestroyAPIView):
     """The signed-in user's own profile."""
 
@@ -285,6 +318,8 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["wrong_password"], field_name="password")
+@extend_validation_errors(["email_taken", "email_unchanged"], field_name="new_email")
 class EmailChangeView(APIView):
     """Start changing the account's e-mail address."""
 

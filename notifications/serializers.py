@@ -1,8 +1,34 @@
+from typing import Any
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from notifications.kinds import CHANNELS, KINDS
 from notifications.models import Notification
 from skincare import serializers as api_serializers
+from skincare.api import LocalTimeField
+
+
+def _datetime(value) -> str | None:
+    """As DRF's DateTimeField renders it: current time zone, UTC as ``Z``."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def notification_data(notification: Notification) -> dict[str, Any]:
+    """NotificationSerializer's output, built directly (the feed's hot path)."""
+    return {
+        "id": str(notification.pk),
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "data": notification.data,
+        "created_at": _datetime(notification.created_at),
+        "read_at": _datetime(notification.read_at),
+        "read": notification.read_at is not None,
+    }
 
 
 class NotificationSerializer(api_serializers.ModelSerializer):
@@ -40,8 +66,8 @@ class ChannelSwitchesSerializer(api_serializers.Serializer):
 
 
 class QuietHoursSerializer(api_serializers.Serializer):
-    start = serializers.TimeField(allow_null=True)
-    end = serializers.TimeField(allow_null=True)
+    start = LocalTimeField(allow_null=True)
+    end = LocalTimeField(allow_null=True)
 
     def validate(self, attrs):
         if (attrs.get("start") is None) != (attrs.get("end") is None):
@@ -51,20 +77,24 @@ class QuietHoursSerializer(api_serializers.Serializer):
         return attrs
 
 
+ChannelsSerializer = type(
+    "ChannelsSerializer",
+    (api_serializers.Serializer,),
+    {
+        "__doc__": "On/off per channel for each kind; kinds left out stay as they are.",
+        **{key: ChannelSwitchesSerializer(required=False) for key in KINDS},
+    },
+)
+
+
 class PreferencesSerializer(api_serializers.Serializer):
     """Per kind and channel on/off, and quiet hours in the user's own time zone."""
 
-    channels = serializers.DictField(child=ChannelSwitchesSerializer(), required=False)
-    quiet_hours = QuietHoursSerializer(required=False)
+    channels = ChannelsSerializer(required=False)
+    quiet_hours = QuietHoursSerializer(
+        required=False, help_text="Both null switches quiet hours off."
+    )
     timezone = serializers.CharField(read_only=True)
-
-    def validate_channels(self, value):
-        unknown = sorted(set(value) - set(KINDS))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown kinds: {', '.join(unknown)}", code="unknown_kind"
-            )
-        return value
 
     @staticmethod
     def represent(preference, user) -> dict:

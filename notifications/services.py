@@ -180,7 +180,8 @@ def update_preferences(
     if channels is not None:
         merged = {kind: dict(value) for kind, value in preference.channels.items()}
         for kind, per_channel in channels.items():
-            get_kind(kind)
+            if per_channel is None:
+                continue
             merged.setdefault(kind, {}).update(
                 {c: bool(v) for c, v in per_channel.items() if c in CHANNELS}
             )

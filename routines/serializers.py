@@ -18,6 +18,7 @@ from routines.layering import PERIODS, PRODUCT_CATEGORIES, STEP_KINDS
 from routines.models import CheckIn, Ingredient, Product, Routine, RoutineStep
 from routines.services import RoutineWarning
 from skincare import serializers as api_serializers
+from skincare.api import LocalTimeField
 
 PAIR_RULES = [rule for rule in RULES if rule.first and rule.second]
 
@@ -249,7 +250,7 @@ class RoutineOut(api_serializers.Serializer):
     id = serializers.UUIDField()
     period = serializers.ChoiceField(choices=PERIODS)
     name = serializers.CharField()
-    reminder_time = serializers.TimeField(
+    reminder_time = LocalTimeField(
         allow_null=True, help_text="Local time in the user's time zone."
     )
     custom_order = serializers.BooleanField()
@@ -346,7 +347,7 @@ class StepIn(api_serializers.Serializer):
 class RoutineIn(api_serializers.Serializer):
     period = serializers.ChoiceField(choices=PERIODS)
     name = serializers.CharField(max_length=120)
-    reminder_time = serializers.TimeField(
+    reminder_time = LocalTimeField(
         required=False, allow_null=True, help_text="Local time, e.g. `07:30`."
     )
     custom_order = serializers.BooleanField(

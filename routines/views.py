@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
 )
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
@@ -126,6 +127,7 @@ class IngredientFilter(django_filters.FilterSet):
         return queryset.filter(selectors.json_list_contains("functions", value))
 
 
+@extend_validation_errors(["null_characters_not_allowed"], methods=["get"])
 class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
     """Read-only catalogue; whole responses cached under the catalogue version."""
 

@@ -22,26 +22,36 @@ _STRING_FIELDS = (
     | serializers.RelatedField
 )
 
+_LIST_FIELDS = (
+    serializers.ListField | serializers.ListSerializer | serializers.ManyRelatedField
+)
 
-def _type_error(field: serializers.Field, value) -> str | None:
+
+def _type_error(field: serializers.Field, value):
+    """The (code, message) of a JSON value of the wrong type, or None.
+
+    Codes are ones the field already declares, so they appear in the schema; a
+    list item's error is keyed by its index, as DRF keys its own.
+    """
     if value is None:
         return None
     if isinstance(field, serializers.BooleanField):
-        return None if isinstance(value, bool) else "Must be a boolean."
+        return None if isinstance(value, bool) else ("invalid", "Must be a boolean.")
     if isinstance(field, serializers.IntegerField):
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "Must be an integer."
-    if isinstance(field, serializers.FloatField):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else "Must be a number."
-    if isinstance(field, serializers.DecimalField):
+        return None if ok else ("invalid", "Must be an integer.")
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float | str) and not isinstance(value, bool)
-        return None if ok else "Must be a decimal number or a string of one."
+        if isinstance(field, serializers.FloatField):
+            ok = ok and not isinstance(value, str)
+        return None if ok else ("invalid", "Must be a number.")
     if isinstance(field, serializers.ChoiceField):
         return None
+    if isinstance(field, serializers.RelatedField):
+        ok = isinstance(value, str)
+        return None if ok else ("incorrect_type", "Must be an id string.")
     if isinstance(field, _STRING_FIELDS):
-        # Related objects are addressed by UUID strings throughout the API.
-        return None if isinstance(value, str) else "Must be a string."
+        return None if isinstance(value, str) else ("invalid", "Must be a string.")
     if isinstance(
         field,
         serializers.ListField
@@ -49,17 +59,24 @@ def _type_error(field: serializers.Field, value) -> str | None:
         | serializers.ManyRelatedField,
     ):
         if not isinstance(value, list):
-            return "Must be a list."
+            return ("not_a_list", "Must be a list.")
         child = getattr(field, "child", None) or getattr(field, "child_relation", None)
-        if child is not None and not isinstance(child, serializers.BaseSerializer):
-            for item in value:
-                if message := _type_error(child, item):
-                    return f"Each item: {message}"
-        return None
-    if isinstance(field, serializers.DictField | serializers.JSONField):
-        return None
+        if child is None or isinstance(child, serializers.BaseSerializer):
+            return None
+        item_errors = {}
+        for index, item in enumerate(value):
+            if error := _type_error(child, item):
+                item_errors[index] = [ErrorDetail(error[1], code=error[0])]
+        return item_errors or None
+    if isinstance(field, serializers.DictField):
+        return (
+            None if isinstance(value, Mapping) else ("not_a_dict", "Must be an object.")
+        )
     if isinstance(field, serializers.BaseSerializer):
-        return None if isinstance(value, Mapping) else "Must be an object."
+        # Keyed like DRF's own error for a nested object: `field.non_field_errors`.
+        if isinstance(value, Mapping):
+            return None
+        return {"non_field_errors": [ErrorDetail("Must be an object.", code="invalid")]}
     return None
 
 
@@ -71,9 +88,11 @@ class StrictTypesMixin:
             errors = {}
             for field in self._writable_fields:
                 name = field.field_name
-                message = name in data and _type_error(field, data[name])
-                if message:
-                    errors[name] = [ErrorDetail(message, code="invalid")]
+                error = name in data and _type_error(field, data[name])
+                if isinstance(error, dict):
+                    errors[name] = error
+                elif error:
+                    errors[name] = [ErrorDetail(error[1], code=error[0])]
             if errors:
                 raise ValidationError(errors)
         return super().to_internal_value(data)

@@ -312,7 +312,7 @@ THROTTLE_NUM_PROXIES = int(_num_proxies) if _num_proxies else None
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # orjson behind DRF's JSONRenderer interface: same bytes, less CPU (bench/api_bench.py)
+    # orjson behind DRF's JSONRenderer: same bytes, less CPU (bench/api_bench.py)
     "DEFAULT_RENDERER_CLASSES": ["skincare.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "skincare.pagination.PageNumberPagination",
@@ -382,7 +382,9 @@ SPECTACULAR_SETTINGS = {
         ]
     },
     "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "skincare.api.index_attrs_as_patterns",
+        "skincare.api.query_strings_without_nul",
     ],
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConsultationKindEnum"] = (

@@ -34,8 +34,14 @@ handler404 = "skincare.errors.not_found"
 handler500 = "skincare.errors.server_failure"
 
 if settings.BENCH_VIEWS:
+    from notifications import bench_views as notifications_bench
     from routines import bench_views
 
-    urlpatterns.append(
-        path("bench/routines/", bench_views.routines_list, name="bench-routines")
-    )
+    urlpatterns += [
+        path("bench/routines/", bench_views.routines_list, name="bench-routines"),
+        path(
+            "bench/notifications/",
+            notifications_bench.notifications_list,
+            name="bench-notifications",
+        ),
+    ]

@@ -142,7 +142,7 @@ def test_preferences_patch_switches_a_channel_and_sets_quiet_hours(auth_client, 
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"channels": {"nonsense": {"email": False}}}, "unknown_kind"),
+        ({"channels": {"welcome": {"email": "no"}}}, "invalid"),
         ({"quiet_hours": {"start": "22:00", "end": None}}, "quiet_hours_incomplete"),
         ({"quiet_hours": {"start": "25:00", "end": "07:00"}}, "invalid"),
     ],
@@ -158,3 +158,14 @@ def test_preferences_patch_rejects_bad_input(auth_client, user, payload, code):
 def test_feed_requires_authentication(api_client):
     assert api_client.get(FEED).status_code == 401
     assert Notification.objects.count() == 0
+
+
+def test_preferences_patch_ignores_unknown_kinds(auth_client, user):
+    response = auth_client.patch(
+        "/api/v1/notifications/preferences/",
+        {"channels": {"nonsense": {"email": False}, "welcome": {"email": False}}},
+    )
+
+    assert response.status_code == 200
+    assert "nonsense" not in response.json()["channels"]
+    assert response.json()["channels"]["welcome"]["email"] is False

@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.tests.factories import UserFactory
 from skincare.wsgi import application
@@ -21,6 +22,27 @@ from skincare.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+
+# Operations whose documented 400s enforce rules a JSON schema cannot state; for
+# these, "schema-valid but rejected" is the contract, not a finding.
+SEMANTIC_400 = {
+    "POST /api/v1/analyses/": "a photo that decodes, or answers, is required",
+    "POST /api/v1/auth/register/": "password strength; address not taken",
+    "POST /api/v1/auth/password/change/": "current password must match",
+    "POST /api/v1/auth/password/reset/confirm/": "the token must be genuine",
+    "POST /api/v1/auth/verify-email/": "the token must be genuine",
+    "POST /api/v1/auth/verify-email/resend/": "only while unverified",
+    "POST /api/v1/users/me/email/": "password must match; address not taken",
+    "DELETE /api/v1/users/me/": "password must match",
+    "PATCH /api/v1/notifications/preferences/": "quiet hours start and end together",
+    "POST /api/v1/consultations/": "the start must be a free slot",
+    "POST /api/v1/consultations/{id}/reschedule/": "the start must be a free slot",
+    "POST /api/v1/routines/": "products and step ids must exist",
+    "PUT /api/v1/routines/{id}/": "products and step ids must exist",
+    "PATCH /api/v1/routines/{id}/": "products and step ids must exist",
+    "POST /api/v1/routines/{id}/check-ins/": "steps must belong to the routine",
+    "POST /api/v1/routines/generate/": "needs a completed analysis or skin type",
+}
 
 
 @pytest.fixture
@@ -52,4 +74,9 @@ def fuzz_user(db, monkeypatch, _keep_test_connection):
 )
 def test_api_conforms_to_its_schema(case, fuzz_user):
     token = str(RefreshToken.for_user(fuzz_user).access_token)
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    excluded = (
+        [positive_data_acceptance] if case.operation.label in SEMANTIC_400 else []
+    )
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"}, excluded_checks=excluded
+    )

@@ -1,0 +1,426 @@
+"""Throughput of the DRF list endpoints against bare Django views, on one gunicorn.
+
+One gunicorn (the repo's gunicorn.conf.py, production mode: DEBUG off, BENCH_VIEWS
+on) serves both sides of two pairs:
+
+    GET /api/v1/routines/       vs  /bench/routines/       (routines/bench_views.py)
+    GET /api/v1/notifications/  vs  /bench/notifications/  (notifications/bench_views)
+
+Each pair answers the same JSON from the same queries after the same JWT check (the
+bench checks the bodies are equal before it measures); the difference is what DRF adds
+(throttle lookup in Redis, content negotiation, filtering, pagination, serializer,
+renderer). A bench user gets 5 routines x 6 catalogue products and 30 notifications.
+
+The four URLs are loaded by keep-alive client threads in interleaved rounds (A, B, C,
+D, A, B, ...) so that drift of the shared machine hits every URL alike; requests/s is
+the total over all rounds and the ratio DRF / bare is printed per pair (target >= 0.80)
+with its spread over rounds. The client shares the CPUs with gunicorn, PostgreSQL and
+Redis.
+
+``--profile`` instead runs N requests of each URL in this process (Django test client,
+same settings) under cProfile and prints where the DRF side spends its time.
+
+Run from the repository root (own database skincare_bench, Redis DB 7):
+    .venv/bin/python bench/api_bench.py [--seconds 24] [--rounds 4] [--clients 8]
+        [--port 8901] [--json bench/results/api.json] [--profile 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import json
+import os
+import pstats
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skincare_bench"
+REDIS_URL = "redis://127.0.0.1:6379/7"
+PORTS = range(8900, 8951)
+TARGET = 0.80
+PAIRS = {
+    "routines": ("/api/v1/routines/", "/bench/routines/"),
+    "notifications": ("/api/v1/notifications/", "/bench/notifications/"),
+}
+EMAIL = "api-bench@example.com"
+
+
+def bench_env() -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "skincare.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "BENCH_VIEWS": "true",
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", REDIS_URL),
+        "CACHE_KEY_PREFIX": "bench-api",
+        "JWT_ACCESS_MINUTES": "120",
+        # The per-user throttle stays on (its Redis round trip is part of the cost)
+        # but must not refuse.
+        "THROTTLE_USER": os.environ.get("BENCH_THROTTLE_USER", "100000000/min"),
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+         f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    if "1" not in out:
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True
+        )
+
+
+def prepare() -> str:
+    """Migrate; the bench user with 5 routines x 6 steps, 30 notifications; a JWT."""
+    ensure_database(os.environ["DATABASE_URL"])
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+    )
+    import django
+
+    django.setup()
+    from datetime import UTC, date, datetime, timedelta
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+    from notifications.models import Notification
+    from routines.models import Product, Routine, RoutineStep
+
+    now = datetime.now(UTC)
+    user, _ = User.objects.get_or_create(
+        email=EMAIL,
+        defaults={"timezone": "Europe/Paris", "email_verified_at": now},
+    )
+    Routine.objects.filter(user=user).delete()
+    Notification.objects.filter(recipient=user).delete()
+    products = list(Product.objects.order_by("slug")[:30])
+    if len(products) < 30:
+        raise RuntimeError("the catalogue migration did not load 30 products")
+    for r in range(5):
+        routine = Routine.objects.create(
+            user=user, period=("am", "pm", "weekly", "am", "pm")[r], name=f"R{r}"
+        )
+        RoutineStep.objects.bulk_create(
+            RoutineStep(
+                routine=routine,
+                position=i + 1,
+                product=p,
+                name=p.name,
+                step_kind="serum",
+                active_from=date(2024, 1, 1),
+            )
+            for i, p in enumerate(products[r * 6 : r * 6 + 6])
+        )
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            kind="routine_reminder",
+            title=f"Reminder {n}",
+            body="Time for your evening routine: cleanser, serum, moisturiser.",
+            data={"routine": f"R{n % 5}", "n": n},
+            in_app=True,
+            read_at=now - timedelta(minutes=n) if n % 3 else None,
+        )
+        for n in range(30)
+    )
+    from django.db import connections
+
+    connections.close_all()
+    return str(RefreshToken.for_user(user).access_token)
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8900-8950")
+
+
+def fetch(port: int, path: str, token: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers(token))
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health/live/")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    raise RuntimeError("gunicorn did not answer /health/live/")
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _times(pid: int) -> list[int]:
+    """utime, stime, cutime, cstime of a process, in clock ticks."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return [int(v) for v in stat[stat.rfind(")") + 2 :].split()[11:15]]
+
+
+def gunicorn_cpu(master: int) -> float:
+    """CPU seconds used so far by gunicorn: the master, its live workers and the
+    workers it has reaped (max_requests recycles them; their time is in cutime)."""
+    total = sum(_times(master))
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2 :].split()[1]) == master:
+            total += sum(_times(int(entry.name))[:2])
+    return total / TICK
+
+
+def load(port: int, path: str, token: str, seconds: float, clients: int) -> int:
+    """Completed 200 responses in ``seconds`` with ``clients`` keep-alive threads."""
+    hdrs = headers(token)
+    counts = [0] * clients
+    errors: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < stop:
+            try:
+                conn.request("GET", path, headers=hdrs)
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()  # max_requests recycles workers: reconnect
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                errors.append(repr(exc))
+                continue
+            if response.status != 200 or b'"results"' not in body:
+                errors.append(f"{response.status} {body[:200]!r}")
+                return
+            counts[index] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    hard = [e for e in errors if not e.startswith(("Remote", "Connection"))]
+    if hard:
+        raise RuntimeError(f"{path}: {hard[0]}")
+    return sum(counts)
+
+
+def check_same_bodies(port: int, token: str) -> dict[str, int]:
+    """Each pair must answer equal JSON; returns the body sizes of the DRF side."""
+    sizes = {}
+    for name, (drf, bare) in PAIRS.items():
+        (s1, b1), (s2, b2) = fetch(port, drf, token), fetch(port, bare, token)
+        if s1 != 200 or s2 != 200:
+            raise RuntimeError(f"{name}: status {s1} / {s2}: {b1[:200]!r} {b2[:200]!r}")
+        j1, j2 = json.loads(b1), json.loads(b2)
+        for body in (j1, j2):  # the links name their own path; compare the query
+            for link in ("next", "previous"):
+                body[link] = body[link] and body[link].split("?", 1)[-1]
+        if j1 != j2:
+            raise RuntimeError(f"{name}: DRF and bare bodies differ")
+        if not j1["results"]:
+            raise RuntimeError(f"{name}: empty results")
+        sizes[name] = len(b1)
+    return sizes
+
+
+def measure(args) -> dict:
+    os.environ.update(bench_env())
+    token = prepare()
+    port = args.port or free_port()
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        # Avoid the wrong parent's interpreter: gunicorn from the same venv.
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+    subprocess.run(
+        ["redis-cli", "-u", os.environ["REDIS_URL"], "FLUSHDB"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env
+    )
+    urls = [u for pair in PAIRS.values() for u in pair]
+    per_round = args.seconds / args.rounds
+    done = {u: [] for u in urls}
+    cpu = dict.fromkeys(urls, 0.0)
+    try:
+        wait_for(port)
+        sizes = check_same_bodies(port, token)
+        for url in urls:  # warm up workers, connections, imports
+            load(port, url, token, args.warmup, args.clients)
+        for _ in range(args.rounds):
+            for url in urls:
+                before = gunicorn_cpu(server.pid)
+                done[url].append(load(port, url, token, per_round, args.clients))
+                cpu[url] += gunicorn_cpu(server.pid) - before
+    finally:
+        server.terminate()
+        server.wait(timeout=40)
+    results = {}
+    for name, (drf, bare) in PAIRS.items():
+        drf_rate = sum(done[drf]) / args.seconds
+        bare_rate = sum(done[bare]) / args.seconds
+        per_round_ratios = [d / b for d, b in zip(done[drf], done[bare], strict=True)]
+        drf_cpu = cpu[drf] / sum(done[drf]) * 1e3
+        bare_cpu = cpu[bare] / sum(done[bare]) * 1e3
+        results[name] = {
+            "drf_path": drf,
+            "bare_path": bare,
+            "drf_rps": round(drf_rate, 1),
+            "bare_rps": round(bare_rate, 1),
+            "ratio": round(drf_rate / bare_rate, 3),
+            "ratio_min": round(min(per_round_ratios), 3),
+            "ratio_max": round(max(per_round_ratios), 3),
+            "ratio_median": round(statistics.median(per_round_ratios), 3),
+            "drf_cpu_ms": round(drf_cpu, 2),
+            "bare_cpu_ms": round(bare_cpu, 2),
+            "cpu_ratio": round(bare_cpu / drf_cpu, 3),
+            "body_bytes": sizes[name],
+            "pass": drf_rate / bare_rate >= TARGET,
+        }
+    return {
+        "workers": int(os.environ.get("GUNICORN_WORKERS", "3")),
+        "threads": int(os.environ.get("GUNICORN_THREADS", "2")),
+        "clients": args.clients,
+        "seconds_per_url": args.seconds,
+        "rounds": args.rounds,
+        "target_ratio": TARGET,
+        "data": "5 routines x 6 steps with warnings; 30 notifications (page of 20)",
+        "results": results,
+    }
+
+
+def profile(requests: int, top: int, sort: str = "tottime", only: str = "") -> None:
+    """cProfile N requests per URL through the test client, same settings."""
+    os.environ.update(bench_env())
+    token = prepare()
+    from django.test import Client
+
+    client = Client(
+        HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/json"
+    )
+    for name, (drf, bare) in PAIRS.items():
+        if only and name != only:
+            continue
+        for url in (drf, bare):
+            for _ in range(50):
+                assert client.get(url).status_code == 200
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for _ in range(requests):
+                client.get(url)
+            profiler.disable()
+            per = (time.perf_counter() - started) / requests * 1e3
+            print(f"\n=== {name}: {url}  {per:.3f} ms/request (under cProfile)")
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out).sort_stats(sort)
+            stats.print_stats(top)
+            print("\n".join(out.getvalue().splitlines()[6:]))
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "| endpoint | DRF req/s | bare req/s | DRF / bare | per-round range "
+        "| gunicorn CPU ms/req DRF / bare | bare / DRF CPU | target (req/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, row in report["results"].items():
+        lines.append(
+            f"| `GET {row['drf_path']}` ({name}) | {row['drf_rps']:.1f} | "
+            f"{row['bare_rps']:.1f} | {row['ratio']:.0%} | "
+            f"{row['ratio_min']:.0%}-{row['ratio_max']:.0%} | "
+            f"{row['drf_cpu_ms']:.2f} / {row['bare_cpu_ms']:.2f} | "
+            f"{row['cpu_ratio']:.0%} | "
+            f"{'PASS' if row['pass'] else 'MISS'} (>= {report['target_ratio']:.0%}) |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=24, help="per URL, total")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--port", type=int, default=0, help="default: free in 8900-8950"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--profile", type=int, metavar="N", help="cProfile N requests")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="pstats key (--profile)")
+    parser.add_argument("--only", default="", help="one pair (--profile)")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.profile, args.top, args.sort, args.only)
+        return 0
+    args.seconds = max(1.0, min(args.seconds, 600))
+    args.rounds = max(1, min(args.rounds, 50))
+    report = measure(args)
+    print(
+        f"gunicorn {report['workers']} workers x {report['threads']} threads, "
+        f"{report['clients']} clients, {report['seconds_per_url']:.0f} s per URL in "
+        f"{report['rounds']} interleaved rounds; {report['data']}"
+    )
+    print(markdown(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0 if all(r["pass"] for r in report["results"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
