@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 MODEL := var/models/face_landmarker.task
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint schema worker bench load drills clean
+.PHONY: install run test lint schema fuzz worker bench load drills clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,10 @@ lint: install
 
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file var/schema.yaml
+
+# Schemathesis over every operation with many more examples than the suite's 15.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(VENV)/bin/pytest skincare/tests/test_fuzz.py -p no:warnings
 
 worker: install
 	$(VENV)/bin/celery -A skincare worker --loglevel INFO
