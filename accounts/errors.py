@@ -1,16 +1,13 @@
 """Domain errors of accounts; each carries the stable code the API answers with."""
 
+from skincare.errors import DomainError
 
-class AccountError(Exception):
+
+class AccountError(DomainError):
     """Base of the errors services raise; views turn them into API errors."""
 
     code = "account_error"
     message = "The account operation failed."
-    field: str | None = None
-
-    def __init__(self, message: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 class InvalidToken(AccountError):

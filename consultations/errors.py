@@ -1,22 +1,12 @@
 """Domain errors of consultations, each with the stable code the API answers with."""
 
+from skincare.errors import DomainError
 
-class ConsultationError(Exception):
+
+class ConsultationError(DomainError):
     """A refused consultation operation; `code` is the API's stable error code."""
 
     code = "consultation_error"
-    status = 400
-    field: str | None = None
-    message = "The operation was refused."
-
-    def __init__(self, message: str | None = None, *, field: str | None = None):
-        super().__init__(message or self.message)
-        if field is not None:
-            self.field = field
-
-    @property
-    def detail(self) -> str:
-        return str(self.args[0])
 
 
 class SlotUnavailable(ConsultationError):

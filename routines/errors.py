@@ -1,21 +1,12 @@
 """Domain errors of routines, each with the stable code the API answers with."""
 
+from skincare.errors import DomainError
 
-class RoutineError(Exception):
+
+class RoutineError(DomainError):
     """A refused routine operation; ``code`` is the API's stable error code."""
 
     code = "routine_error"
-    field: str | None = None
-    message = "The operation was refused."
-
-    def __init__(self, message: str | None = None, *, field: str | None = None):
-        super().__init__(message or self.message)
-        if field is not None:
-            self.field = field
-
-    @property
-    def detail(self) -> str:
-        return str(self.args[0])
 
 
 class NoAnalysis(RoutineError):

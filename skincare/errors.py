@@ -11,6 +11,28 @@ from rest_framework.exceptions import APIException
 logger = logging.getLogger(__name__)
 
 
+class DomainError(Exception):
+    """A refused operation of some app's services, with the API's stable `code`.
+
+    Each app subclasses it in its `errors.py`; its views map it to an API error.
+    """
+
+    code = "error"
+    status = 400
+    field: str | None = None
+    message = "The operation was refused."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        if field is not None:
+            self.field = field
+
+    @property
+    def detail(self) -> str:
+        return self.message
+
+
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
