@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -6,6 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import DermatologistUserFactory, UserFactory
+from skincare.testing import require_postgres, skip_or_fail
 
 
 @pytest.fixture(autouse=True)
@@ -77,35 +79,21 @@ def other_client(other_user) -> APIClient:
     return _client_for(other_user)
 
 
-def _services_required() -> bool:
-    return os.environ.get("SKINCARE_REQUIRE_SERVICES") == "1"
-
-
 @pytest.fixture
 def requires_postgres():
     """Skip unless the database is PostgreSQL (fail under SKINCARE_REQUIRE_SERVICES=1).
 
     CI sets the variable so that it cannot silently skip what it must test.
     """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        message = f"needs PostgreSQL (database is {connection.vendor})"
-        if _services_required():
-            pytest.fail(f"{message} and SKINCARE_REQUIRE_SERVICES=1")
-        pytest.skip(message)
+    require_postgres()
 
 
 @pytest.fixture
 def requires_chromium():
     """Path of Chromium; skip if absent (fail under SKINCARE_REQUIRE_SERVICES=1)."""
-    import shutil
-
     path = shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
     )
     if path is None:
-        if _services_required():
-            pytest.fail("chromium is missing and SKINCARE_REQUIRE_SERVICES=1")
-        pytest.skip("chromium is not installed")
+        skip_or_fail("chromium is not installed")
     return path
