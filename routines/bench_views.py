@@ -2,7 +2,7 @@
 
 It runs the same selector, warnings and output functions as ``GET routines/`` and
 the same JWT check, and answers with Django's JsonResponse, so
-bench/routines_bench.py can measure what the DRF layers (negotiation, throttling,
+bench/api_bench.py can measure what the DRF layers (negotiation, throttling,
 pagination, renderer) cost.
 """
 
