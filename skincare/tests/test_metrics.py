@@ -97,6 +97,8 @@ def test_scrape_after_real_traffic_shows_the_figures_moved(
     for _ in range(3):
         assert auth_client.get("/api/v1/users/me/").status_code == 200
     assert auth_client.get("/api/v1/notifications/").status_code == 200
+    # the badge count is read through the cache
+    assert auth_client.get("/api/v1/notifications/unread-count/").status_code == 200
     notify(user=user, kind="welcome")  # its e-mail stays pending: no commit here
     notify(user=user, kind="routine_reminder", idempotency_key="metrics-reminder")
     now = timezone.now()
@@ -217,6 +219,7 @@ def test_every_metric_in_alerts_and_dashboard_is_exported(
     # given traffic that creates every labelled series (a cache hit, a 500)
     for _ in range(2):
         auth_client.get("/api/v1/users/me/")
+        auth_client.get("/api/v1/notifications/unread-count/")  # miss, then hit
     notify(user=user, kind="welcome")
     if settings.REDIS_URL:
         settings.CELERY_BROKER_URL = settings.REDIS_URL.rsplit("/", 1)[0] + "/7"
