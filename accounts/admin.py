@@ -89,6 +89,16 @@ class UserAdmin(BaseUserAdmin):
         "resend_verification",
         "unlock_accounts",
     ]
+
+    def get_actions(self, request):
+        # A hard delete would skip the lifecycle (e-mail, retention, per-app erasure).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal", {"fields": ["first_name", "last_name", "timezone", "language"]}),

@@ -220,11 +220,15 @@ def retry_delay(attempts: int) -> int:
     return random.randint(1, base * 2 ** max(attempts - 1, 0))  # noqa: S311
 
 
+SCRUBBED = "[removed after delivery: it held a one-time code]"
+
+
 def _claim(delivery_id) -> Delivery | None:
     now = timezone.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification")
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .first()
@@ -286,9 +290,12 @@ def send_delivery(*, delivery_id) -> tuple[str, int | None]:
         )
         logger.error("delivery %s failed for good: %s", delivery.pk, error)
         return SendOutcome.FAILED, None
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    sent = {"status": Delivery.Status.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if get_kind(delivery.notification.kind).security:
+        # Verification and reset codes must not outlive their e-mail in the database.
+        sent |= {"body_text": SCRUBBED, "body_html": ""}
+        Notification.objects.filter(pk=delivery.notification_id).update(body=SCRUBBED)
+    Delivery.objects.filter(pk=delivery.pk).update(**sent)
     return SendOutcome.SENT, None
 
 

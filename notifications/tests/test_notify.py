@@ -258,3 +258,30 @@ def test_resend_puts_failed_deliveries_back(user, django_capture_on_commit_callb
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
     assert delivery.attempts == 1
+
+
+def test_one_time_codes_are_removed_from_the_database_once_sent(
+    user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(
+            user=user,
+            kind="password_reset",
+            context={"token": "secret-code-123", "expires_hours": 2},
+        )
+
+    assert "secret-code-123" in mail.outbox[0].body
+    delivery = notification.deliveries.get()
+    notification.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert "secret-code-123" not in delivery.body_text + delivery.body_html
+    assert "secret-code-123" not in notification.body
+
+
+def test_ordinary_mail_keeps_its_body_after_sending(
+    user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=user, kind="welcome")
+
+    assert "Welcome" in notification.deliveries.get().body_text
