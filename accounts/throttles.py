@@ -10,6 +10,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
 
 import hashlib
 
+from rest_framework import throttling
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -41,15 +42,6 @@ class EmailRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class UserRateThrottle(SimpleRateThrottle):
-    """Counts requests per signed-in account (per IP for anonymous requests)."""
-
-    def get_cache_key(self, request, view):
-        user = request.user
-        ident = user.pk if user and user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
 class SignInAccountThrottle(EmailRateThrottle):
     scope = "sign_in_account"
 
@@ -72,7 +64,7 @@ class TokenIPThrottle(IPRateThrottle):
     scope = "token"
 
 
-class VerifyEmailResendThrottle(UserRateThrottle):
+class VerifyEmailResendThrottle(throttling.UserRateThrottle):
     scope = "verify_email_resend"
 
 
@@ -80,11 +72,11 @@ class VerifyEmailResendIPThrottle(IPRateThrottle):
     scope = "verify_email_resend_ip"
 
 
-class PasswordCheckThrottle(UserRateThrottle):
+class PasswordCheckThrottle(throttling.UserRateThrottle):
     """Operations confirmed with the current password: change, e-mail, delete."""
 
     scope = "password_check"
 
 
-class ExportThrottle(UserRateThrottle):
+class ExportThrottle(throttling.UserRateThrottle):
     scope = "export"

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,22 +28,7 @@ from consultations.serializers import (
     SlotsSerializer,
 )
 from skincare.api import UUID_LOOKUP_REGEX
-
-
-class BadRequest(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-
-
-def api_error(exc: errors.ConsultationError) -> APIException:
-    """Map a domain error to the API error carrying its stable code."""
-    if exc.status == 400 and exc.field:
-        return ValidationError({exc.field: [ErrorDetail(exc.detail, code=exc.code)]})
-    cls = Conflict if exc.status == 409 else BadRequest
-    return cls(detail=exc.detail, code=exc.code)
+from skincare.errors import api_error
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationError:

@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -38,17 +37,7 @@ from routines.serializers import (
     routine_data,
 )
 from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
-
-
-class BadRequest(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-
-
-def api_error(exc: errors.RoutineError) -> APIException:
-    """Map a domain error to the API error carrying its stable code."""
-    if exc.field:
-        return ValidationError({exc.field: [ErrorDetail(exc.detail, code=exc.code)]})
-    return BadRequest(detail=exc.detail, code=exc.code)
+from skincare.errors import api_error
 
 
 # ------------------------------------------------------------------------------

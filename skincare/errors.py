@@ -6,7 +6,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found, server_error
 from drf_standardized_errors import handler
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,22 @@ class DomainError(Exception):
     @property
     def detail(self) -> str:
         return self.message
+
+
+class BadRequest(APIException):
+    status_code = 400
+
+
+class Conflict(APIException):
+    status_code = 409
+
+
+def api_error(exc: DomainError) -> APIException:
+    """The API error for a domain error: on its field if it has one, with its code."""
+    if exc.status == 400 and exc.field:
+        return ValidationError({exc.field: [ErrorDetail(exc.detail, code=exc.code)]})
+    error_class = Conflict if exc.status == 409 else BadRequest
+    return error_class(detail=exc.detail, code=exc.code)
 
 
 def _is_api(request) -> bool:
