@@ -34,7 +34,7 @@ WORKDIR /app
 # The code belongs to root: the app user can read it, not change it.
 COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64) \
-    DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --noinput
+    DJANGO_ALLOWED_HOSTS=build EMAIL_URL=smtp://build python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

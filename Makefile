@@ -22,6 +22,10 @@ $(MODEL): scripts/landmark-model.txt | $(UV)
 
 install: $(VENV)/.synced $(MODEL)
 
+# The embedded-defaults profile is development mode, said explicitly: the settings
+# default to production mode.
+run schema worker: export DJANGO_DEBUG ?= true
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo

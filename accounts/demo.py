@@ -4,10 +4,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from consultations.demo import DEMO_DERMATOLOGIST
 from consultations.demo import seed_demo as seed_consultations_demo
 
 DEMO_ADMIN = ("admin@skincare.local", "demo-Admin-pass-1")
 DEMO_PATIENT = ("patient@skincare.local", "demo-Patient-pass-1")
+# Their passwords are in this repository: the deploy check fails while any exists.
+DEMO_EMAILS = (DEMO_ADMIN[0], DEMO_PATIENT[0], DEMO_DERMATOLOGIST[0])
 
 
 def _ensure(email: str, password: str, **fields) -> User:

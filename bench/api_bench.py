@@ -1,10 +1,11 @@
 """Throughput of the DRF list endpoints against bare Django views, on one gunicorn.
 
-One gunicorn (the repo's gunicorn.conf.py, production mode: DEBUG off, BENCH_VIEWS
-on) serves both sides of two pairs:
+One gunicorn (the repo's gunicorn.conf.py, production mode: DEBUG off, with
+bench/settings.py, which adds the bare views of bench/urls.py) serves both sides of
+two pairs:
 
-    GET /api/v1/routines/       vs  /bench/routines/       (routines/bench_views.py)
-    GET /api/v1/notifications/  vs  /bench/notifications/  (notifications/bench_views)
+    GET /api/v1/routines/       vs  /bench/routines/       (bench/routines_views.py)
+    GET /api/v1/notifications/  vs  /bench/notifications/  (bench/notifications_views.py)
 
 Each pair answers the same JSON from the same queries after the same JWT check (the
 bench checks the bodies are equal before it measures); the difference is what DRF adds
@@ -60,12 +61,13 @@ EMAIL = "api-bench@example.com"
 
 def bench_env() -> dict[str, str]:
     return {
-        "DJANGO_SETTINGS_MODULE": "skincare.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "SECURE_SSL_REDIRECT": "false",
-        "BENCH_VIEWS": "true",
+        # Production mode refuses the console backend; nothing is sent in the bench.
+        "EMAIL_URL": "smtp://127.0.0.1:1",
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", REDIS_URL),
         "CACHE_KEY_PREFIX": "bench-api",

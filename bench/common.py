@@ -40,6 +40,8 @@ def production_env(
             "DJANGO_SECRET_KEY": "load-" + secrets.token_urlsafe(48),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
+            # Production mode refuses the console backend; drills pass a real one.
+            "EMAIL_URL": "smtp://127.0.0.1:1",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "CELERY_BROKER_URL": broker_url,

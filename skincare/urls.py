@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -33,15 +32,3 @@ handler400 = "skincare.errors.bad_request"
 handler404 = "skincare.errors.not_found"
 handler500 = "skincare.errors.server_failure"
 
-if settings.BENCH_VIEWS:
-    from notifications import bench_views as notifications_bench
-    from routines import bench_views
-
-    urlpatterns += [
-        path("bench/routines/", bench_views.routines_list, name="bench-routines"),
-        path(
-            "bench/notifications/",
-            notifications_bench.notifications_list,
-            name="bench-notifications",
-        ),
-    ]

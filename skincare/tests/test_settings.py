@@ -7,12 +7,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k9$Vx2!qLr8#pZ0wTn4@uYe6^bHc1&sMa7*dFg3(jKo5)lPi-NvB_XmQ=Rt+WzC"
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": STRONG_KEY,
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "EMAIL_URL": "smtp://mail.example.com:587",
+}
 
 
-def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in ("EMAIL_URL", "BENCH_VIEWS")
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -20,6 +30,10 @@ def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         timeout=120,
         check=False,
     )
+
+
+def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return manage(env, "check", *args)
 
 
 @pytest.mark.parametrize(
@@ -58,17 +72,59 @@ def test_production_mode_refuses_unsafe_config(env, message):
     assert message in result.stderr
 
 
-def test_production_mode_passes_deploy_checks_without_warnings():
-    result = run_check(
-        {
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": STRONG_KEY,
-            "DJANGO_ALLOWED_HOSTS": "api.example.com",
-        },
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-    )
+def test_without_django_debug_the_platform_runs_in_production_mode():
+    result = run_check({})
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set in production mode" in result.stderr
+
+
+@pytest.mark.parametrize("email_url", ["", "consolemail://", "dummymail://"])
+def test_production_mode_refuses_an_email_backend_that_delivers_nothing(email_url):
+    env = {**PRODUCTION, "EMAIL_URL": email_url}
+    if not email_url:
+        del env["EMAIL_URL"]
+
+    result = run_check(env)
+
+    assert result.returncode != 0
+    assert "EMAIL_URL must name an SMTP server" in result.stderr
+
+
+def test_production_mode_refuses_bench_views():
+    result = run_check({**PRODUCTION, "BENCH_VIEWS": "true"})
+
+    assert result.returncode != 0
+    assert "BENCH_VIEWS is not a production setting" in result.stderr
+
+
+def test_bench_views_are_mounted_only_by_the_bench_settings():
+    from django.urls import NoReverseMatch, reverse
+
+    with pytest.raises(NoReverseMatch):
+        reverse("bench-routines")
+    result = manage(
+        {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        "shell",
+        "-c",
+        "from django.urls import reverse; print(reverse('bench-routines'))",
+    )
+    assert result.stdout.strip() == "/bench/routines/", result.stderr
+
+
+def test_deploy_check_fails_while_a_demo_account_exists(tmp_path):
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}"}
+    development = {"DJANGO_DEBUG": "true", **database}
+    assert manage(development, "migrate", "--noinput").returncode == 0
+
+    clean = run_check({**PRODUCTION, **database}, "--deploy", "--fail-level", "WARNING")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no issues" in clean.stdout
+
+    seeded = manage(development, "seed_demo")
+    assert seeded.returncode == 0, seeded.stderr
+    dirty = run_check({**PRODUCTION, **database}, "--deploy")
+
+    assert dirty.returncode != 0
+    assert "accounts.E001" in dirty.stderr
+    assert "patient@skincare.local" in dirty.stderr

@@ -1,4 +1,4 @@
-"""Bench-only views (settings.BENCH_VIEWS): the notification feed without DRF.
+"""Bench-only views (bench.urls, served only with bench.settings): the notification feed without DRF.
 
 It runs the same queries as ``GET notifications/`` (the selector's feed, its count
 and its first page of 20) after the same JWT check, and answers the same JSON shape

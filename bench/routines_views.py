@@ -1,4 +1,4 @@
-"""Bench-only views (settings.BENCH_VIEWS): the routines list without DRF.
+"""Bench-only views (bench.urls, served only with bench.settings): the routines list without DRF.
 
 It runs the same selector, warnings and output functions as ``GET routines/`` and
 the same JWT check, and answers with Django's JsonResponse, so
