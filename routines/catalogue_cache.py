@@ -39,11 +39,37 @@ def bump_catalogue_version() -> None:
     )
 
 
-def response_key(kind: str, path: str, params) -> str:
-    """Cache key of one catalogue response: version, kind and normalised query."""
-    query = "&".join(f"{k}={v}" for k, v in sorted(params.lists()))
+def response_key(kind: str, path: str, params: list[tuple[str, list[str]]]) -> str:
+    """Cache key of one catalogue response: version, kind and normalised query.
+
+    ``params`` holds only parameters the view knows, values already normalised: an
+    anonymous client must not be able to mint new keys with made-up parameters.
+    """
+    query = "&".join(f"{k}={','.join(v)}" for k, v in sorted(params))
     digest = hashlib.sha256(f"{path}?{query}".encode()).hexdigest()[:32]
     return f"routines:catalogue:{catalogue_version()}:{kind}:{digest}"
+
+
+def vocabulary() -> frozenset[str]:
+    """Every lower-case INCI name, common name, function and concern of the catalogue.
+
+    Filter values outside it are answered without caching, so the number of cached
+    responses is bounded by the catalogue, not by what clients type.
+    """
+    from routines.models import Ingredient
+
+    key = f"routines:catalogue:{catalogue_version()}:vocabulary"
+    words = cache.get(key)
+    if words is None:
+        found = set()
+        for inci, common, functions, concerns in Ingredient.objects.values_list(
+            "inci", "common_names", "functions", "concerns"
+        ):
+            found.add(inci.lower())
+            found.update(w.lower() for w in (*common, *functions, *concerns))
+        words = sorted(found)
+        put(key, words)
+    return frozenset(words)
 
 
 def get(key: str):

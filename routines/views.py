@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -13,6 +14,7 @@ from drf_spectacular.utils import (
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -39,12 +41,67 @@ from routines.serializers import (
 from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
 from skincare.errors import api_error
 
-
 # ------------------------------------------------------------------------------
 # Catalogue
 # ------------------------------------------------------------------------------
+# Anonymous filters take a bounded number of values (README, Security).
+MAX_FILTER_VALUES = 10
+MAX_FILTER_VALUE_LENGTH = 100
+MAX_SEARCH_LENGTH = 100
+MAX_SEARCH_TERMS = 5
+
+
 def _named(value: str) -> list[str]:
     return [v for v in (p.strip() for p in value.split(",")) if v]
+
+
+class NameListField(forms.CharField):
+    """Comma-separated names: at most MAX_FILTER_VALUES, each of bounded length."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "max_length", MAX_FILTER_VALUES * (MAX_FILTER_VALUE_LENGTH + 1)
+        )
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        names = _named(value or "")
+        if len(names) > MAX_FILTER_VALUES:
+            raise forms.ValidationError(
+                f"Give at most {MAX_FILTER_VALUES} comma-separated values.",
+                code="too_many_values",
+            )
+        if any(len(name) > MAX_FILTER_VALUE_LENGTH for name in names):
+            raise forms.ValidationError(
+                f"Each value has at most {MAX_FILTER_VALUE_LENGTH} characters.",
+                code="value_too_long",
+            )
+
+
+class NameListFilter(django_filters.CharFilter):
+    field_class = NameListField
+
+
+class BoundedSearchFilter(filters.SearchFilter):
+    """DRF's search with a bounded query: each term adds joins to the SQL."""
+
+    def get_search_terms(self, request):
+        value = request.query_params.get(self.search_param, "")
+        terms = super().get_search_terms(request)
+        if len(value) > MAX_SEARCH_LENGTH or len(terms) > MAX_SEARCH_TERMS:
+            raise ValidationError(
+                {
+                    self.search_param: [
+                        ErrorDetail(
+                            f"At most {MAX_SEARCH_TERMS} words and "
+                            f"{MAX_SEARCH_LENGTH} characters.",
+                            code="search_too_long",
+                        )
+                    ]
+                }
+            )
+        return terms
 
 
 def _with_ingredients(ids) -> object:
@@ -55,21 +112,22 @@ class ProductFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Product.CATEGORIES)
     concern = django_filters.CharFilter(
         method="filter_concern",
+        max_length=MAX_FILTER_VALUE_LENGTH,
         help_text="Has an ingredient treating it, e.g. `lines`.",
     )
     skin_type = django_filters.ChoiceFilter(
         choices=[(s, s) for s in (*SKIN_TYPES, "sensitive")],
         method="filter_skin_type",
     )
-    ingredient = django_filters.CharFilter(
+    ingredient = NameListFilter(
         method="filter_ingredient",
         help_text="Contains all of these (comma-separated INCI, common names or "
-        "functions such as `retinoid`).",
+        f"functions such as `retinoid`; at most {MAX_FILTER_VALUES}).",
     )
-    exclude_ingredient = django_filters.CharFilter(
+    exclude_ingredient = NameListFilter(
         method="filter_exclude_ingredient",
         help_text="Contains none of these (INCI, common names or functions, "
-        "e.g. `fragrance`).",
+        f"e.g. `fragrance`; at most {MAX_FILTER_VALUES}).",
     )
     fragrance_free = StrictBooleanFilter()
 
@@ -99,10 +157,14 @@ class ProductFilter(django_filters.FilterSet):
 
 class IngredientFilter(django_filters.FilterSet):
     concern = django_filters.CharFilter(
-        method="filter_concern", help_text="Treats this concern."
+        method="filter_concern",
+        max_length=MAX_FILTER_VALUE_LENGTH,
+        help_text="Treats this concern.",
     )
     function = django_filters.CharFilter(
-        method="filter_function", help_text="Has this function, e.g. `retinoid`."
+        method="filter_function",
+        max_length=MAX_FILTER_VALUE_LENGTH,
+        help_text="Has this function, e.g. `retinoid`.",
     )
 
     class Meta:
@@ -124,19 +186,43 @@ class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = UUID_LOOKUP_REGEX
     filter_backends = [
         django_filters.rest_framework.DjangoFilterBackend,
-        filters.SearchFilter,
+        BoundedSearchFilter,
     ]
+    # Filters whose values are catalogue words (names, functions, concerns).
+    word_filters = ("concern", "function", "ingredient", "exclude_ingredient")
     to_data = staticmethod(lambda obj: {})
 
-    def _cached(self, kind: str, build) -> Response:
+    def _cache_key(self, kind: str) -> str | None:
+        """The response's cache key from known parameters only; None: don't cache.
+
+        Free-text search and filter values the catalogue does not know are answered
+        from the database, so clients cannot fill the cache with made-up queries.
+        """
+        params = self.request.query_params
+        if params.get("search", "").strip():
+            return None
+        known = {*self.filterset_class.base_filters, "page", "page_size"}
+        parts, words = [], set()
+        for name in known & params.keys():
+            values = [v.strip() for v in params.getlist(name)]
+            if name in self.word_filters:
+                values = sorted({w.lower() for v in values for w in _named(v)})
+                words.update(values)
+            parts.append((name, values))
+        if words and not words <= catalogue_cache.vocabulary():
+            return None
         request = self.request
-        key = catalogue_cache.response_key(
-            kind, request.get_host() + request.path, request.query_params
+        return catalogue_cache.response_key(
+            kind, request.get_host() + request.path, parts
         )
-        data = catalogue_cache.get(key)
+
+    def _cached(self, kind: str, build) -> Response:
+        key = self._cache_key(kind)
+        data = None if key is None else catalogue_cache.get(key)
         if data is None:
             data = build()
-            catalogue_cache.put(key, data)
+            if key is not None:
+                catalogue_cache.put(key, data)
         return Response(data)
 
     def list(self, request, *args, **kwargs):
