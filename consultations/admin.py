@@ -9,6 +9,7 @@ from consultations.models import (
     Dermatologist,
     Language,
     SharedAnalysis,
+    SharedAnalysisAccess,
     Specialty,
     WeeklyHours,
 )
@@ -83,9 +84,24 @@ class SharedAnalysisInline(admin.TabularInline):
     model = SharedAnalysis
     extra = 0
     can_delete = False
-    readonly_fields = ["analysis", "consent_given_at", "shared_at"]
+    readonly_fields = ["analysis", "consent_given_at", "shared_at", "revoked_at"]
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SharedAnalysisAccessInline(admin.TabularInline):
+    """The audit trail of a consultation's shares: read-only, never edited."""
+
+    model = SharedAnalysisAccess
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["accessed_at", "accessed_by", "kind", "analysis"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -101,7 +117,7 @@ class ConsultationAdmin(admin.ModelAdmin):
     readonly_fields = [
         f.name for f in Consultation._meta.concrete_fields if f.name != "id"
     ]
-    inlines = [SharedAnalysisInline, StatusChangeInline]
+    inlines = [SharedAnalysisInline, SharedAnalysisAccessInline, StatusChangeInline]
 
     def has_add_permission(self, request) -> bool:
         return False

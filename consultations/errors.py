@@ -66,3 +66,24 @@ class CannotBookSelf(ConsultationError):
     code = "cannot_book_self"
     field = "dermatologist"
     message = "You cannot book a consultation with yourself."
+
+
+class AnalysisNotShared(ConsultationError):
+    code = "analysis_not_shared"
+    field = "analyses"
+    message = "Only analyses shared in this consultation can be revoked."
+
+
+class TooManyActiveBookings(ConsultationError):
+    code = "too_many_active_bookings"
+    status = 409
+    message = "You already have as many upcoming consultations as can be booked."
+
+
+class TooManyActiveBookingsWithDermatologist(ConsultationError):
+    code = "too_many_active_bookings_with_dermatologist"
+    status = 409
+    message = (
+        "You already have as many upcoming consultations with this dermatologist"
+        " as can be booked."
+    )

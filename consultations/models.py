@@ -363,6 +363,8 @@ class SharedAnalysis(models.Model):
     )
     consent_given_at = models.DateTimeField()
     shared_at = models.DateTimeField(auto_now_add=True)
+    # Set when the patient takes the share back; the row stays as the record of it.
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["shared_at", "id"]
@@ -375,3 +377,47 @@ class SharedAnalysis(models.Model):
 
     def __str__(self) -> str:
         return f"analysis {self.analysis_id} shared in {self.consultation_id}"
+
+
+class SharedAnalysisAccess(models.Model):
+    """One look by a dermatologist at a shared analysis or its photo (audit trail)."""
+
+    class Kind(models.TextChoices):
+        ANALYSIS = "analysis", "Analysis on the consultation page"
+        PHOTO = "photo", "Photo"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="share_accesses"
+    )
+    # Kept (as NULL) when the patient deletes the analysis: the look still happened.
+    analysis = models.ForeignKey(
+        "analysis.Analysis",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # NULL once the dermatologist's account is erased.
+    accessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    accessed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-accessed_at", "id"]
+        verbose_name_plural = "shared analysis accesses"
+        indexes = [
+            models.Index(
+                fields=["consultation", "-accessed_at"],
+                name="share_access_consult_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of analysis {self.analysis_id} at {self.accessed_at}"

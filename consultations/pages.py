@@ -15,13 +15,16 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.forms import answer_429_when_limited
 from consultations import errors, selectors, services
 from consultations.forms import (
     CompleteForm,
     DeclineForm,
+    DermatologistSignInForm,
     ExceptionForm,
     WeeklyHoursFormSet,
 )
@@ -29,12 +32,16 @@ from consultations.models import (
     AvailabilityException,
     Consultation,
     Dermatologist,
-    SharedAnalysis,
+    SharedAnalysisAccess,
 )
 
 
+@method_decorator(answer_429_when_limited, name="dispatch")
 class DermatologistLoginView(LoginView):
+    """Sign-in through accounts.signin: limits, lockout, dermatologists only."""
+
     template_name = "consultations/login.html"
+    authentication_form = DermatologistSignInForm
     redirect_authenticated_user = True
     next_page = "dermatologist:agenda"
 
@@ -114,10 +121,14 @@ def agenda(request, dermatologist):
 @dermatologist_required
 def consultation_detail(request, dermatologist, pk):
     consultation = _own_consultation(dermatologist, pk)
-    shares = (
-        SharedAnalysis.objects.filter(consultation=consultation)
+    shares = list(
+        selectors.visible_shares(dermatologist=dermatologist)
+        .filter(consultation=consultation)
         .select_related("analysis")
         .order_by("analysis__created_at")
+    )
+    services.record_share_access(
+        shares=shares, by=request.user, kind=SharedAnalysisAccess.Kind.ANALYSIS
     )
     now = timezone.now()
     Status = Consultation.Status
@@ -195,14 +206,11 @@ def no_show(request, dermatologist, pk):
 
 @dermatologist_required
 def shared_photo(request, dermatologist, pk, analysis_id):
-    """A shared analysis' photo, only to the dermatologist it was shared with."""
+    """A shared analysis' photo, while the share lasts; every serving is logged."""
     share = (
-        SharedAnalysis.objects.select_related("analysis")
-        .filter(
-            consultation_id=pk,
-            consultation__dermatologist=dermatologist,
-            analysis_id=analysis_id,
-        )
+        selectors.visible_shares(dermatologist=dermatologist)
+        .select_related("analysis")
+        .filter(consultation_id=pk, analysis_id=analysis_id)
         .first()
     )
     if share is None or not share.analysis.photo:
@@ -211,6 +219,9 @@ def shared_photo(request, dermatologist, pk, analysis_id):
         photo = share.analysis.photo.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    services.record_share_access(
+        shares=[share], by=request.user, kind=SharedAnalysisAccess.Kind.PHOTO
+    )
     response = FileResponse(photo, content_type="image/jpeg")
     response["Cache-Control"] = "no-store, private"
     return response

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from consultations import slots
 from consultations.models import (
@@ -11,6 +11,7 @@ from consultations.models import (
     ConsultationType,
     Dermatologist,
     SharedAnalysis,
+    SharedAnalysisAccess,
 )
 
 
@@ -31,11 +32,52 @@ def consultations_for_patient(*, user) -> QuerySet[Consultation]:
             Prefetch(
                 "shares",
                 queryset=SharedAnalysis.objects.only(
-                    "id", "analysis_id", "consultation_id"
+                    "id",
+                    "analysis_id",
+                    "consultation_id",
+                    "consent_given_at",
+                    "shared_at",
+                    "revoked_at",
                 ),
             )
         )
         .order_by("-start", "id")
+    )
+
+
+def visible_shares(*, dermatologist) -> QuerySet[SharedAnalysis]:
+    """The shares a dermatologist may see now: the one rule every door applies.
+
+    Sharing is consent, and it ends: only while the consultation is requested or
+    confirmed (none after it ends), the patient has not revoked the share, the
+    patient's account is active and not deleted, and the consents hold. A consent
+    withdrawn and given again later has a newer stamp than the share, so the shares
+    made before the withdrawal stay ended; photo consent only gates analyses with
+    a photo.
+    """
+    patient = "consultation__patient__"
+    return SharedAnalysis.objects.filter(
+        Q(analysis__photo="")
+        | Q(**{f"{patient}consent_photo_analysis_at__lte": F("shared_at")}),
+        consultation__dermatologist=dermatologist,
+        consultation__status__in=Consultation.ACTIVE_STATUSES,
+        revoked_at__isnull=True,
+        **{
+            f"{patient}is_active": True,
+            f"{patient}deleted_at__isnull": True,
+            f"{patient}consent_share_with_dermatologists_at__lte": F(
+                "consent_given_at"
+            ),
+        },
+    )
+
+
+def share_accesses_for_patient(*, consultation) -> QuerySet[SharedAnalysisAccess]:
+    """Who looked at what the patient shared in one consultation, newest first."""
+    return (
+        SharedAnalysisAccess.objects.filter(consultation=consultation)
+        .select_related("accessed_by")
+        .order_by("-accessed_at", "id")
     )
 
 

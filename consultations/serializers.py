@@ -8,6 +8,7 @@ from consultations.models import (
     ConsultationType,
     Dermatologist,
     SharedAnalysis,
+    SharedAnalysisAccess,
 )
 from skincare import serializers as api_serializers
 
@@ -83,12 +84,26 @@ class DermatologistSummarySerializer(api_serializers.ModelSerializer):
         fields = ["id", "name", "timezone"]
 
 
+class ShareSerializer(api_serializers.ModelSerializer):
+    """One analysis shared in the consultation; `revoked_at` once taken back."""
+
+    analysis = serializers.UUIDField(source="analysis_id", read_only=True)
+
+    class Meta:
+        model = SharedAnalysis
+        fields = ["analysis", "consent_given_at", "shared_at", "revoked_at"]
+        read_only_fields = fields
+
+
 class ConsultationSerializer(api_serializers.ModelSerializer):
     """A patient's booking, as the patient sees it."""
 
     dermatologist = DermatologistSummarySerializer(read_only=True)
     type = serializers.CharField(source="kind", read_only=True)
-    shared_analyses = serializers.SerializerMethodField()
+    shared_analyses = serializers.SerializerMethodField(
+        help_text="Ids of the analyses shared and not revoked."
+    )
+    shares = ShareSerializer(many=True, read_only=True)
 
     class Meta:
         model = Consultation
@@ -106,6 +121,7 @@ class ConsultationSerializer(api_serializers.ModelSerializer):
             "notes",
             "recommended_routine",
             "shared_analyses",
+            "shares",
             "created_at",
             "updated_at",
         ]
@@ -113,7 +129,7 @@ class ConsultationSerializer(api_serializers.ModelSerializer):
 
     def get_shared_analyses(self, obj) -> list[str]:
         shares: list[SharedAnalysis] = list(obj.shares.all())
-        return [str(share.analysis_id) for share in shares]
+        return [str(s.analysis_id) for s in shares if s.revoked_at is None]
 
 
 class BookingSerializer(api_serializers.Serializer):
@@ -139,3 +155,37 @@ class CancelSerializer(api_serializers.Serializer):
 
 class RescheduleSerializer(api_serializers.Serializer):
     start = AwareDateTimeField(help_text="A free slot, ISO 8601 with offset.")
+
+
+class RevokeSharesSerializer(api_serializers.Serializer):
+    analyses = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_empty=False,
+        max_length=50,
+        help_text="Ids of analyses shared in this consultation to revoke; "
+        "leave out to revoke them all.",
+    )
+
+
+class ShareAccessSerializer(api_serializers.ModelSerializer):
+    """One look by the dermatologist at an analysis the patient shared."""
+
+    analysis = serializers.UUIDField(
+        source="analysis_id",
+        read_only=True,
+        allow_null=True,
+        help_text="Null if the analysis was deleted since.",
+    )
+    dermatologist = serializers.SerializerMethodField(
+        help_text="Who looked; a placeholder once their account is erased."
+    )
+
+    class Meta:
+        model = SharedAnalysisAccess
+        fields = ["id", "analysis", "kind", "dermatologist", "accessed_at"]
+        read_only_fields = fields
+
+    def get_dermatologist(self, obj) -> str:
+        name = obj.accessed_by.get_full_name() if obj.accessed_by else ""
+        return f"Dr {name}" if name else "A former dermatologist"

@@ -18,13 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from accounts.services import update_profile
 from analysis.models import Analysis
 from consultations import errors, selectors, slots
 from consultations.models import (
@@ -35,6 +37,7 @@ from consultations.models import (
     ConsultationType,
     Dermatologist,
     SharedAnalysis,
+    SharedAnalysisAccess,
     WeeklyHours,
 )
 from notifications.services import Attachment, notify
@@ -96,6 +99,37 @@ def _check_free(
         raise errors.SlotTaken()
 
 
+def _lock_patient(patient_id) -> None:
+    """Serialise one patient's bookings (across dermatologists) until commit.
+
+    FOR NO KEY UPDATE: it does not block rows that only reference the patient.
+    """
+    list(
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=patient_id)
+        .values_list("pk", flat=True)
+    )
+
+
+def _check_booking_limits(*, patient, dermatologist: Dermatologist, now) -> None:
+    """Under the patient's lock: refuse a booking past the active-booking limits."""
+    upcoming = Consultation.objects.filter(
+        patient=patient, status__in=Consultation.ACTIVE_STATUSES, start__gt=now
+    )
+    limit = settings.CONSULTATION_MAX_ACTIVE_PER_PATIENT
+    if upcoming.count() >= limit:
+        raise errors.TooManyActiveBookings(
+            f"You can have at most {limit} upcoming consultations at a time."
+        )
+    limit = settings.CONSULTATION_MAX_ACTIVE_PER_PAIR
+    if upcoming.filter(dermatologist=dermatologist).count() >= limit:
+        raise errors.TooManyActiveBookingsWithDermatologist(
+            f"You can have at most {limit} upcoming consultations with one"
+            " dermatologist at a time."
+        )
+
+
 def _is_overlap_violation(exc: IntegrityError) -> bool:
     return OVERLAP_CONSTRAINT in str(exc)
 
@@ -125,7 +159,14 @@ def book_consultation(
     consent_to_share: bool = False,
     now: datetime | None = None,
 ) -> Consultation:
-    """Book a free slot; raise a ConsultationError (SlotTaken on a lost race)."""
+    """Book a free slot; raise a ConsultationError (SlotTaken on a lost race).
+
+    The active-booking limits are checked under the patient's lock, taken after
+    the schedule lock (always in that order), so concurrent bookings of one
+    patient, even with different dermatologists, cannot pass them together.
+    Rescheduling moves a booking without changing either count, so it is not
+    checked there.
+    """
     now = now or timezone.now()
     if dermatologist.user_id == patient.pk:
         raise errors.CannotBookSelf()
@@ -147,9 +188,16 @@ def book_consultation(
     try:
         with transaction.atomic():
             _lock_schedule(dermatologist.pk)
+            _lock_patient(patient.pk)
+            _check_booking_limits(patient=patient, dermatologist=dermatologist, now=now)
             _check_free(
                 dermatologist=dermatologist, start=start, duration=duration, now=now
             )
+            if consent_to_share and not patient.consent_share_with_dermatologists:
+                # Consent given at booking is the profile's consent from now on:
+                # the dermatologist's access depends on it (selectors.visible_shares).
+                update_profile(user=patient, consent_share_with_dermatologists=True)
+                consent_at = patient.consent_share_with_dermatologists_at
             consultation = Consultation.objects.create(
                 patient=patient,
                 dermatologist=dermatologist,
@@ -420,6 +468,55 @@ def mark_no_show(
 
 
 # ------------------------------------------------------------------------------
+# Shared analyses: revoke, access log
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def revoke_shares(
+    *,
+    consultation: Consultation,
+    analysis_ids: Iterable | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The patient takes back shared analyses (all, or the given ones); idempotent.
+
+    The shares stay, stamped `revoked_at`, as the record of what was shared when.
+    Returns how many were revoked now.
+    """
+    now = now or timezone.now()
+    shares = SharedAnalysis.objects.filter(consultation=consultation)
+    if analysis_ids is not None:
+        ids = set(analysis_ids)
+        shared = set(
+            shares.filter(analysis_id__in=ids).values_list("analysis_id", flat=True)
+        )
+        if shared != ids:
+            raise errors.AnalysisNotShared()
+        shares = shares.filter(analysis_id__in=ids)
+    return shares.filter(revoked_at__isnull=True).update(revoked_at=now)
+
+
+def record_share_access(
+    *,
+    shares: Iterable[SharedAnalysis],
+    by,
+    kind: str,
+    now: datetime | None = None,
+) -> list[SharedAnalysisAccess]:
+    """Log that a dermatologist saw these shared analyses (or a photo of one)."""
+    now = now or timezone.now()
+    return SharedAnalysisAccess.objects.bulk_create(
+        SharedAnalysisAccess(
+            consultation_id=share.consultation_id,
+            analysis_id=share.analysis_id,
+            accessed_by=by,
+            kind=kind,
+            accessed_at=now,
+        )
+        for share in shares
+    )
+
+
+# ------------------------------------------------------------------------------
 # Notifications, reminders, calendar
 # ------------------------------------------------------------------------------
 def _context(consultation: Consultation, **extra: Any) -> dict[str, Any]:
@@ -443,6 +540,8 @@ def _notify(consultation, event: str, recipient, *, key: str | None = None, **ex
         context=_context(consultation, for_dermatologist=for_dermatologist, **extra),
         idempotency_key=f"consultation:{consultation.pk}:{key or event}:{recipient.pk}",
         attachments=attachments,
+        # The patient's name and words in the dermatologist's copy go when they do.
+        about=[consultation.patient],
     )
 
 
@@ -506,7 +605,11 @@ def send_due_reminders(
 
 
 def calendar_for(*, consultation: Consultation) -> str:
-    """The consultation as an iCalendar (RFC 5545) document with one event."""
+    """The consultation as an iCalendar (RFC 5545) document with one event.
+
+    It names no patient and carries no reason: calendars are synced to third
+    parties and outlive erasure; the dermatologist reads the reason on their page.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Skincare//Consultations//EN")
     calendar.add("version", "2.0")
@@ -521,8 +624,6 @@ def calendar_for(*, consultation: Consultation) -> str:
     event.add(
         "summary", f"{consultation.kind_label} consultation with {derm.display_name}"
     )
-    if consultation.reason:
-        event.add("description", consultation.reason)
     status = {
         Status.CONFIRMED: "CONFIRMED",
         Status.REQUESTED: "TENTATIVE",
@@ -622,6 +723,12 @@ def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
         "consultations.SharedAnalysis": _rows(
             SharedAnalysis.objects.filter(consultation__patient=user)
         ),
+        # The patient's side (who saw their analyses) and a dermatologist's own.
+        "consultations.SharedAnalysisAccess": _rows(
+            SharedAnalysisAccess.objects.filter(
+                Q(consultation__patient=user) | Q(accessed_by=user)
+            )
+        ),
     }
     profile = Dermatologist.objects.filter(user=user).first()
     if profile is not None:
@@ -663,6 +770,8 @@ def erase_user_data(*, user) -> None:
             consultation.patient = None
             _notify(consultation, "cancelled", consultation.dermatologist.user)
     SharedAnalysis.objects.filter(consultation__patient=user).delete()
+    SharedAnalysisAccess.objects.filter(consultation__patient=user).delete()
+    SharedAnalysisAccess.objects.filter(accessed_by=user).update(accessed_by=None)
     ConsultationStatusChange.objects.filter(changed_by=user).update(changed_by=None)
     ConsultationStatusChange.objects.filter(consultation__patient=user).update(note="")
     Consultation.objects.filter(patient=user).update(

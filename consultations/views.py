@@ -25,6 +25,8 @@ from consultations.serializers import (
     ConsultationSerializer,
     DermatologistSerializer,
     RescheduleSerializer,
+    RevokeSharesSerializer,
+    ShareAccessSerializer,
     SlotsSerializer,
 )
 from skincare.api import UUID_LOOKUP_REGEX
@@ -164,7 +166,14 @@ class ConsultationViewSet(
                 "`consent_required`, `does_not_exist` (dermatologist)."
             ),
             403: OpenApiResponse(description="`email_not_verified`."),
-            409: OpenApiResponse(description="`slot_taken`."),
+            409: OpenApiResponse(
+                description="`slot_taken`; `too_many_active_bookings` (the "
+                "patient's upcoming requested or confirmed consultations reached "
+                "`CONSULTATION_MAX_ACTIVE_PER_PATIENT`); "
+                "`too_many_active_bookings_with_dermatologist` (those with this "
+                "dermatologist reached `CONSULTATION_MAX_ACTIVE_PER_PAIR`). "
+                "Nothing is written."
+            ),
         },
     )
     def create(self, request):
@@ -241,6 +250,50 @@ class ConsultationViewSet(
         except errors.ConsultationError as exc:
             raise api_error(exc) from exc
         return self._respond(consultation)
+
+    @extend_schema(
+        request=RevokeSharesSerializer,
+        responses={
+            200: ConsultationSerializer,
+            400: OpenApiResponse(
+                description="`analysis_not_shared` on `analyses`: an id that was "
+                "not shared in this consultation; nothing is revoked."
+            ),
+        },
+        description="Take back analyses shared with the dermatologist (all of "
+        "them, or those in `analyses`), in any status. The dermatologist's access "
+        "to them and their photos ends at once; each share stays listed in "
+        "`shares` with its `revoked_at`. Revoking again changes nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="shares/revoke")
+    def revoke_shares(self, request, pk=None):
+        """Revoke shared analyses."""
+        consultation = self.get_object()
+        serializer = RevokeSharesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.revoke_shares(
+                consultation=consultation,
+                analysis_ids=serializer.validated_data.get("analyses"),
+            )
+        except errors.ConsultationError as exc:
+            raise api_error(exc) from exc
+        return self._respond(consultation)
+
+    @extend_schema(
+        responses={200: ShareAccessSerializer(many=True)},
+        description="Every time the dermatologist of this consultation saw an "
+        "analysis you shared in it (`analysis`: on the consultation page; "
+        "`photo`: the photo itself), newest first. One list per consultation.",
+    )
+    @action(detail=True, methods=["get"], serializer_class=ShareAccessSerializer)
+    def accesses(self, request, pk=None):
+        """Who saw your shared analyses, and when."""
+        consultation = self.get_object()
+        page = self.paginate_queryset(
+            selectors.share_accesses_for_patient(consultation=consultation)
+        )
+        return self.get_paginated_response(ShareAccessSerializer(page, many=True).data)
 
 
 class ICalendarRenderer(renderers.BaseRenderer):

@@ -12,6 +12,8 @@ from consultations.models import (
     Consultation,
     ConsultationType,
     Dermatologist,
+    SharedAnalysis,
+    SharedAnalysisAccess,
     WeeklyHours,
 )
 
@@ -94,11 +96,18 @@ class DermatologistFactory(factory.django.DjangoModelFactory):
             )
 
 
+class ConsentingPatientFactory(UserFactory):
+    """A patient who agreed to photo analysis and to sharing with dermatologists."""
+
+    consent_photo_analysis_at = factory.LazyFunction(now)
+    consent_share_with_dermatologists_at = factory.LazyFunction(now)
+
+
 class ConsultationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Consultation
 
-    patient = factory.SubFactory(UserFactory)
+    patient = factory.SubFactory(ConsentingPatientFactory)
     dermatologist = factory.SubFactory(DermatologistFactory)
     kind = "video"
     start = factory.LazyFunction(lambda: paris(next_weekday(1), 9))
@@ -124,3 +133,33 @@ class AnalysisFactory(factory.django.DjangoModelFactory):
         with_photo = factory.Trait(
             photo=factory.LazyFunction(lambda: ContentFile(JPEG, name="face.jpg"))
         )
+
+
+class SharedAnalysisFactory(factory.django.DjangoModelFactory):
+    """A photo analysis of the consultation's patient, shared in that consultation."""
+
+    class Meta:
+        model = SharedAnalysis
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    analysis = factory.SubFactory(
+        AnalysisFactory,
+        user=factory.SelfAttribute("..consultation.patient"),
+        with_photo=True,
+    )
+    consent_given_at = factory.LazyFunction(now)
+
+
+class SharedAnalysisAccessFactory(factory.django.DjangoModelFactory):
+    """A dermatologist's look at a shared analysis (the consultation's own one)."""
+
+    class Meta:
+        model = SharedAnalysisAccess
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    analysis = factory.SubFactory(
+        AnalysisFactory, user=factory.SelfAttribute("..consultation.patient")
+    )
+    accessed_by = factory.SelfAttribute("consultation.dermatologist.user")
+    kind = SharedAnalysisAccess.Kind.PHOTO
+    accessed_at = factory.LazyFunction(now)

@@ -38,6 +38,8 @@ OWNED_API = {
     "consultation-cancel": "consultation",
     "consultation-reschedule": "consultation",
     "consultation-calendar": "consultation",
+    "consultation-accesses": "consultation",
+    "consultation-revoke-shares": "consultation",
 }
 DERMATOLOGIST_PAGES = {
     "dermatologist:consultation",
