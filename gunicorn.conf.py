@@ -19,7 +19,10 @@ max_requests_jitter = 200
 accesslog = None  # the application logs one structured line per request
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Peers allowed to tell gunicorn the scheme (X-Forwarded-Proto and the like): none
+# unless set. Gunicorn's own default trusts loopback, so any local client could claim
+# https; Django already decides that from TRUSTED_PROXIES (skincare/settings.py).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "")
 wsgi_app = "skincare.wsgi:application"
 
 

@@ -1,9 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
 
 from accounts import errors, services
-from accounts.models import User
+from accounts.forms import AdminSignInForm, answer_429_when_limited
+from accounts.models import RefreshTokenRecord, User
+
+# The admin's sign-in goes through accounts.signin (limits, lockout), like every other.
+admin.site.login_form = AdminSignInForm
+admin.site.login = answer_429_when_limited(admin.site.login)
 
 
 class AdminUserCreationForm(UserCreationForm):
@@ -218,3 +227,103 @@ class UserAdmin(BaseUserAdmin):
             services.unlock_account(user=user)
             count += 1
         self.message_user(request, f"{count} account(s) unlocked.")
+
+
+# ------------------------------------------------------------------------------
+# Refresh tokens: whose, which session family, what state; never the token text,
+# which is a live credential (simplejwt's own admins show it).
+# ------------------------------------------------------------------------------
+for _model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _family_record(token: OutstandingToken) -> RefreshTokenRecord | None:
+    try:
+        return token.family_record
+    except RefreshTokenRecord.DoesNotExist:
+        return None
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "jti",
+        "user",
+        "family",
+        "created_at",
+        "expires_at",
+        "blacklisted",
+        "rotated",
+        "revoked",
+    ]
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ["jti", "user__email"]
+    list_filter = ["created_at", "expires_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "family_record", "blacklistedtoken")
+            .defer("token")
+        )
+
+    @admin.display(description="session family")
+    def family(self, token: OutstandingToken):
+        record = _family_record(token)
+        return record.family if record else "-"
+
+    @admin.display(boolean=True)
+    def blacklisted(self, token: OutstandingToken) -> bool:
+        return hasattr(token, "blacklistedtoken")
+
+    @admin.display(description="rotated at")
+    def rotated(self, token: OutstandingToken):
+        record = _family_record(token)
+        return record.rotated_at if record else None
+
+    @admin.display(description="family revoked at")
+    def revoked(self, token: OutstandingToken):
+        record = _family_record(token)
+        return record.revoked_at if record else None
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(_ReadOnlyAdmin):
+    list_display = ["jti", "user", "blacklisted_at"]
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ["token__jti", "token__user__email"]
+    ordering = ["-blacklisted_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("token__user")
+            .defer("token__token")
+        )
+
+    @admin.display(ordering="token__jti")
+    def jti(self, blacklisted: BlacklistedToken) -> str:
+        return blacklisted.token.jti
+
+    @admin.display(ordering="token__user")
+    def user(self, blacklisted: BlacklistedToken):
+        return blacklisted.token.user

@@ -1,5 +1,7 @@
 """Domain errors of accounts; each carries the stable code the API answers with."""
 
+import math
+
 from skincare.errors import DomainError
 
 
@@ -56,10 +58,29 @@ class RestoreWindowClosed(AccountError):
     message = "The account is not deleted, or its retention period is over."
 
 
-class AccountLocked(AccountError):
+class InvalidCredentials(AccountError):
+    """Unknown address, wrong password, or an account this way in does not admit."""
+
+    code = "invalid_credentials"
+    message = "The e-mail address or the password is not correct."
+
+
+class RateLimited(AccountError):
+    """Refused before the password is looked at; try again in wait_seconds."""
+
+    status = 429
+    code = "throttled"
+    message = "Too many attempts; try again later."
+
+    def __init__(self, wait_seconds: float):
+        super().__init__()
+        self.wait_seconds = max(math.ceil(wait_seconds), 1)
+
+
+class SignInThrottled(RateLimited):
+    """Too many password attempts from this IP or on this account."""
+
+
+class AccountLocked(RateLimited):
     code = "account_locked"
     message = "Too many failed sign-ins; the account is locked for a while."
-
-    def __init__(self, wait_seconds: int):
-        super().__init__()
-        self.wait_seconds = max(int(wait_seconds), 1)

@@ -14,9 +14,11 @@ class AccountLockedError(exceptions.Throttled):
 
 
 def to_api_error(exc: errors.AccountError) -> exceptions.APIException:
-    """The API error for a domain error: 400 on its field, 429 for a lockout."""
+    """The API error for a domain error: 400 on its field, 429 for a limit or lock."""
     if isinstance(exc, errors.AccountLocked):
         return AccountLockedError(wait=exc.wait_seconds)
+    if isinstance(exc, errors.RateLimited):
+        return exceptions.Throttled(wait=exc.wait_seconds)
     detail = ErrorDetail(exc.message, code=exc.code)
     if exc.field:
         return exceptions.ValidationError({exc.field: [detail]})

@@ -171,3 +171,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_dermatologist(self) -> bool:
         return self.role == self.Role.DERMATOLOGIST
+
+
+class RefreshTokenRecord(models.Model):
+    """The family of one issued refresh token, and whether it was rotated or revoked.
+
+    A family is the chain of refresh tokens descended from one sign-in (the ``fam``
+    claim). Only its newest token may be exchanged; presenting a rotated one is
+    treated as theft and revokes the family (accounts/refresh.py).
+    """
+
+    # CASCADE: simplejwt's flushexpiredtokens and account erasure delete these too.
+    outstanding = models.OneToOneField(
+        "token_blacklist.OutstandingToken",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="family_record",
+    )
+    family = models.UUIDField(db_index=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    # Set on every token of the family when a rotated token is presented again.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.outstanding_id} of family {self.family}"

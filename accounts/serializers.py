@@ -1,15 +1,20 @@
 from django.contrib.auth import password_validation
+from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts import errors, services, tokens
+from accounts import errors, signin, tokens
 from accounts.exceptions import to_api_error
 from accounts.models import User
+from accounts.refresh import FamilyRefreshToken
+from accounts.signin import normalise_email
 from accounts.validators import iana_timezones
 from skincare import serializers as api_serializers
+from skincare.http import client_ip
 
 
 class TimezoneField(serializers.ChoiceField):
@@ -29,7 +34,7 @@ class RegisterSerializer(api_serializers.Serializer):
     timezone = TimezoneField(required=False, default="UTC")
 
     def validate_email(self, value: str) -> str:
-        value = value.strip().lower()
+        value = normalise_email(value)
         if User.objects.filter(email__iexact=value).exists():
             raise serializers.ValidationError(
                 "An account with this e-mail address already exists.",
@@ -66,34 +71,32 @@ def _password_field(**kwargs) -> serializers.CharField:
 
 
 class SignInSerializer(TokenObtainPairSerializer):
-    """simplejwt's sign-in with a database-held lockout after repeated failures.
+    """simplejwt's sign-in, checked by accounts.signin (limits and lockout).
 
-    A locked account answers 429 ``account_locked`` with Retry-After, even with the
-    right password; the threshold-th failure sets the lock (see README, Accounts).
+    401 ``no_active_account`` for any bad credentials; 429 ``throttled`` or
+    ``account_locked`` with Retry-After, even with the right password (README,
+    Accounts).
     """
 
+    token_class = FamilyRefreshToken
+
     def validate(self, attrs):
-        attrs[self.username_field] = services.normalise_email(
-            attrs[self.username_field]
-        )
-        user = User.objects.filter(
-            email__iexact=attrs[self.username_field],
-            is_active=True,
-            deleted_at__isnull=True,
-        ).first()
         try:
-            if user is not None:
-                services.check_sign_in_lock(user=user)
-            try:
-                data = super().validate(attrs)
-            except AuthenticationFailed:
-                if user is not None:
-                    services.record_failed_sign_in(user=user)
-                raise
-        except errors.AccountLocked as exc:
+            self.user = signin.sign_in(
+                email=attrs[self.username_field],
+                password=attrs["password"],
+                client_ip=client_ip(self.context["request"]),
+            )
+        except errors.InvalidCredentials:
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+        except errors.RateLimited as exc:
             raise to_api_error(exc) from None
-        services.record_successful_sign_in(user=self.user)
-        return data
+        refresh = self.get_token(self.user)
+        if jwt_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
 class TokenPairSerializer(api_serializers.Serializer):
@@ -216,3 +219,7 @@ class ProfileSerializer(api_serializers.ModelSerializer):
             "consent_share_with_dermatologists_at",
             "consent_marketing_at",
         ]
+
+
+class RefreshSerializer(api_serializers.Serializer):
+    refresh = serializers.CharField()

@@ -1,24 +1,22 @@
 """Abuse limits for the account endpoints, counted in the default (Redis) cache.
 
-Each sensitive endpoint has a per-IP throttle and a per-account one (sign-in and
-registration keep DRF's ScopedRateThrottle scopes "auth" and "register" per IP). The
-per-account throttles of anonymous endpoints key on the normalised e-mail in the
-request body (hashed, so cache keys hold no address), whether or not an account has
-it: the answer must not reveal which addresses exist. Rates are in
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].
+Each sensitive endpoint has a per-IP throttle and a per-account one (registration keeps
+DRF's ScopedRateThrottle scope "register" per IP). The per-account throttles of
+anonymous endpoints key on the normalised e-mail in the request body (hashed, so cache
+keys hold no address), whether or not an account has it: the answer must not reveal
+which addresses exist. Rates are in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. Every
+password presented (sign-in, password change, e-mail change, deletion) is counted by
+accounts/signin.py instead, so those views have no throttle of their own.
 """
-
-import hashlib
 
 from rest_framework import throttling
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.signin import email_key, normalise_email
+from skincare.throttling import ClientIPMixin
 
-def normalise_email(value: str) -> str:
-    return value.strip().lower()
 
-
-class IPRateThrottle(SimpleRateThrottle):
+class IPRateThrottle(ClientIPMixin, SimpleRateThrottle):
     """Counts requests per client IP, signed in or not."""
 
     def get_cache_key(self, request, view):
@@ -28,7 +26,7 @@ class IPRateThrottle(SimpleRateThrottle):
         }
 
 
-class EmailRateThrottle(SimpleRateThrottle):
+class EmailRateThrottle(ClientIPMixin, SimpleRateThrottle):
     """Counts requests per normalised e-mail address found in the request body."""
 
     email_field = "email"
@@ -38,12 +36,7 @@ class EmailRateThrottle(SimpleRateThrottle):
         value = data.get(self.email_field) if hasattr(data, "get") else None
         if not isinstance(value, str) or not normalise_email(value):
             return None
-        ident = hashlib.sha256(normalise_email(value).encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class SignInAccountThrottle(EmailRateThrottle):
-    scope = "sign_in_account"
+        return self.cache_format % {"scope": self.scope, "ident": email_key(value)}
 
 
 class RegisterAccountThrottle(EmailRateThrottle):
@@ -64,7 +57,7 @@ class TokenIPThrottle(IPRateThrottle):
     scope = "token"
 
 
-class VerifyEmailResendThrottle(throttling.UserRateThrottle):
+class VerifyEmailResendThrottle(ClientIPMixin, throttling.UserRateThrottle):
     scope = "verify_email_resend"
 
 
@@ -72,11 +65,5 @@ class VerifyEmailResendIPThrottle(IPRateThrottle):
     scope = "verify_email_resend_ip"
 
 
-class PasswordCheckThrottle(throttling.UserRateThrottle):
-    """Operations confirmed with the current password: change, e-mail, delete."""
-
-    scope = "password_check"
-
-
-class ExportThrottle(throttling.UserRateThrottle):
+class ExportThrottle(ClientIPMixin, throttling.UserRateThrottle):
     scope = "export"

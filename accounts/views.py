@@ -3,16 +3,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 
 from accounts import errors, lifecycle, services, throttles
 from accounts.exceptions import to_api_error
+from accounts.refresh import RefreshRefused, rotate_refresh_token, sign_out
 from accounts.schema import BodyOnDeleteAutoSchema
 from accounts.serializers import (
     DeleteAccountSerializer,
@@ -22,13 +21,16 @@ from accounts.serializers import (
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
     ProfileSerializer,
+    RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     VerifyEmailResultSerializer,
     VerifyEmailSerializer,
 )
 from accounts.tasks import send_password_reset_task
+from skincare.http import client_ip
 from skincare.tasks import enqueue
+from skincare.throttling import ScopedRateThrottle
 
 UNVERIFIED_POLICY = (
     "An account whose address is not verified yet may sign in, edit its profile, run "
@@ -37,6 +39,10 @@ UNVERIFIED_POLICY = (
     "(`accounts.permissions.IsEmailVerified`)."
 )
 TOKEN_ERRORS = ["invalid_token", "token_expired", "token_used"]
+CONFIRMATION_LIMITS = (
+    " The password check is limited per IP and per account (429 `throttled`) and "
+    "wrong passwords count toward the sign-in lock (429 `account_locked`)."
+)
 RESET_ACCEPTED = (
     "If an account has this address, an e-mail with a reset code is on its way."
 )
@@ -69,12 +75,14 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = services.register_user(
-            email=data["email"],
-            password=data["password"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            timezone_name=data["timezone"],
+        user = _run(
+            lambda: services.register_user(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                timezone_name=data["timezone"],
+            )
         )
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -134,8 +142,8 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with e-mail and password; returns an access and a refresh token."""
 
     answers_401 = True
-    throttle_classes = [ScopedRateThrottle, throttles.SignInAccountThrottle]
-    throttle_scope = "auth"
+    # Limits and lockout are counted by accounts.signin (SignInSerializer), with every
+    # other way a password is presented; only the general API limit applies here.
 
     @extend_schema(
         description="Sign in. Throttled per IP and per address (429 `throttled`); "
@@ -146,12 +154,49 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
-class TokenRefreshView(jwt_views.TokenRefreshView):
+REFRESH_RULES = (
+    "Each refresh token works once; the answer carries its successor. Presenting a "
+    "refresh token that was already exchanged answers 401 `token_reused` and ends "
+    "its session: every refresh and access token descended from that sign-in stops "
+    "at once and the user is e-mailed; other sign-ins (devices) are not affected. An "
+    "app must send one refresh at a time per session: two parallel refreshes of one "
+    "token end the session. Any other unusable token answers 401 `token_not_valid`."
+)
+
+
+def _refresh_call(call):
+    """Call a refresh token service; a refused token answers 401 with its code."""
+    try:
+        return call()
+    except RefreshRefused as exc:
+        raise AuthenticationFailed(exc.message, code=exc.code) from None
+
+
+class TokenRefreshView(APIView):
     """Exchange a refresh token for a new access and refresh token (rotation)."""
 
     answers_401 = True
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+
+    def get_authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer},
+        description=REFRESH_RULES,
+    )
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refresh = _refresh_call(
+            lambda: rotate_refresh_token(refresh=serializer.validated_data["refresh"])
+        )
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
 class LogoutView(APIView):
@@ -168,15 +213,16 @@ class LogoutView(APIView):
         return 'Bearer realm="api"'
 
     @extend_schema(
-        request=TokenBlacklistSerializer,
+        request=RefreshSerializer,
         responses={204: OpenApiResponse(description="Refresh token blacklisted.")},
+        description="Signs this session out: the refresh token stops working (its "
+        "access token expires on its own). A token that is already unusable answers "
+        "401 `token_not_valid`.",
     )
     def post(self, request):
-        serializer = TokenBlacklistSerializer(data=request.data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise InvalidToken(exc.args[0]) from exc
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _refresh_call(lambda: sign_out(refresh=serializer.validated_data["refresh"]))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -238,14 +284,12 @@ class PasswordResetConfirmView(APIView):
 class PasswordChangeView(APIView):
     """Change the password; other devices are signed out."""
 
-    throttle_classes = [throttles.PasswordCheckThrottle]
-
     @extend_schema(
         request=PasswordChangeSerializer,
         responses={200: TokenPairSerializer},
         description="Needs the current password (`wrong_password` on "
         "`current_password`). Revokes every refresh token and access token of the "
-        "account and returns a fresh pair for this device.",
+        "account and returns a fresh pair for this device." + CONFIRMATION_LIMITS,
     )
     def post(self, request):
         serializer = PasswordChangeSerializer(
@@ -258,6 +302,7 @@ class PasswordChangeView(APIView):
                 user=request.user,
                 current_password=data["current_password"],
                 new_password=data["new_password"],
+                client_ip=client_ip(request),
             )
         )
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
@@ -290,12 +335,6 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     def get_object(self):
         return self.request.user
 
-    def get_throttles(self):
-        throttle_list = super().get_throttles()
-        if self.request.method == "DELETE":
-            throttle_list.append(throttles.PasswordCheckThrottle())
-        return throttle_list
-
     def perform_update(self, serializer):
         services.update_profile(user=self.request.user, **serializer.validated_data)
 
@@ -305,14 +344,17 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
         description="Soft-deletes the account, confirmed by the JSON body "
         '`{"password": ...}` (`wrong_password`). Sign-in and every token stop at '
         "once and a confirmation e-mail is sent; the data is erased for good after "
-        "the retention period, until when support can restore the account.",
+        "the retention period, until when support can restore the account."
+        + CONFIRMATION_LIMITS,
     )
     def delete(self, request, *args, **kwargs):
         serializer = DeleteAccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _run(
             lambda: services.delete_account(
-                user=request.user, password=serializer.validated_data["password"]
+                user=request.user,
+                password=serializer.validated_data["password"],
+                client_ip=client_ip(request),
             )
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -323,15 +365,13 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
 class EmailChangeView(APIView):
     """Start changing the account's e-mail address."""
 
-    throttle_classes = [throttles.PasswordCheckThrottle]
-
     @extend_schema(
         request=EmailChangeSerializer,
         responses={202: ProfileSerializer},
         description="Needs the password (`wrong_password`). Sends a verification "
         "code to `new_email` and shows it as `pending_email`; the e-mail changes "
         "only once that code is confirmed at `auth/verify-email/`. `email_taken` "
-        "and `email_unchanged` on `new_email`.",
+        "and `email_unchanged` on `new_email`." + CONFIRMATION_LIMITS,
     )
     def post(self, request):
         serializer = EmailChangeSerializer(data=request.data)
@@ -342,6 +382,7 @@ class EmailChangeView(APIView):
                 user=request.user,
                 new_email=data["new_email"],
                 password=data["password"],
+                client_ip=client_ip(request),
             )
         )
         return Response(ProfileSerializer(user).data, status=status.HTTP_202_ACCEPTED)
@@ -355,12 +396,23 @@ class ExportView(APIView):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
         description="`data` maps each `app_label.ModelName` that stores something "
-        "about the user to its rows. Sent as an attachment.",
+        "about the user to its rows. Sent as an attachment. Analyses come whole "
+        "(`photo_result` is the engine's full output). Photos are not inlined: each "
+        "`analysis.Analysis` row with a stored photo has `photo_url`, a short-lived "
+        "signed link (path on this API host, no bearer token needed, valid "
+        "ANALYSIS_PHOTO_LINK_MAX_AGE seconds, 15 minutes by default, until "
+        "`photo_url_expires_at`) that serves the EXIF-free JPEG exactly as stored "
+        "and stops working once the analysis or the account is deleted; export "
+        "again for fresh links.",
     )
     def get(self, request):
         document = lifecycle.build_user_export(user=request.user)
         filename = f"skincare-export-{timezone.now():%Y-%m-%d}.json"
+        # The document holds working photo links: keep it out of every cache.
         return Response(
             document,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store, private",
+            },
         )

@@ -185,6 +185,7 @@ def main() -> int:
     parser.add_argument("--sql", action="store_true", help="print the queries")
     args = parser.parse_args()
     os.environ["DJANGO_SETTINGS_MODULE"] = "skincare.settings"
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # counts queries like the suite
     os.environ["DATABASE_URL"] = os.environ.get("QUERY_COUNTS_DATABASE_URL", BASE_URL)
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):  # local-memory cache, eager tasks
         os.environ.pop(name, None)

@@ -4,7 +4,15 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 
+from accounts.forms import SignInForm
 from consultations.models import AvailabilityException, WeeklyHours
+
+
+class DermatologistSignInForm(SignInForm):
+    """Admits only dermatologist accounts; any other reads as a wrong password."""
+
+    def admits(self, user) -> bool:
+        return user.is_dermatologist
 
 
 class DeclineForm(forms.Form):

@@ -47,6 +47,7 @@ AUTH_ERROR_CODES = [
     "authentication_failed",
     "not_authenticated",
     "token_not_valid",
+    "token_reused",
     "no_active_account",
     "user_inactive",
     "user_not_found",

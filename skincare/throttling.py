@@ -1,16 +1,34 @@
-"""A per-user rate limit that costs one small counter per request."""
+"""The project's DRF throttles: client IPs from skincare.http, cheap user counters."""
 
 from rest_framework import throttling
 
+from skincare.http import client_ip
 
-class UserRateThrottle(throttling.UserRateThrottle):
+
+class ClientIPMixin:
+    """Per-IP keys come from skincare.http.client_ip, never from a forgeable header."""
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)
+
+
+class AnonRateThrottle(ClientIPMixin, throttling.AnonRateThrottle):
+    pass
+
+
+class ScopedRateThrottle(ClientIPMixin, throttling.ScopedRateThrottle):
+    pass
+
+
+class UserRateThrottle(ClientIPMixin, throttling.UserRateThrottle):
     """DRF's user throttle counted in fixed windows with an atomic increment.
 
     DRF's own keeps every request time of the last window in one cache value, which a
     busy client turns into a large value read and written on each request. A window
     counter stays one integer; the price is that a client may spend up to twice the
-    rate across a window boundary. Sign-in and other abuse limits keep DRF's sliding
-    window (their scoped throttles are unchanged).
+    rate across a window boundary. The password limits of accounts/signin.py count
+    with it too: an atomic increment holds against a parallel burst, which DRF's
+    read-then-write history lets through. Other abuse limits keep DRF's sliding window.
     """
 
     def allow_request(self, request, view):

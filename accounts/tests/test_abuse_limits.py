@@ -154,3 +154,29 @@ def test_register_is_throttled_per_ip(api_client):
     ]
 
     assert [r.status_code for r in responses] == [201] * 5 + [429]
+
+
+def test_sign_in_fails_open_on_the_counters_but_keeps_the_lock_when_redis_is_down(
+    api_client, user, settings
+):
+    """An unreachable Redis neither crashes sign-in nor lifts the database lock."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+
+    signed_in = sign_in(api_client, user.email)
+    failures = [sign_in(api_client, user.email, "wrong") for _ in range(THRESHOLD)]
+    locked = sign_in(api_client, user.email)
+
+    assert signed_in.status_code == 200
+    assert [r.status_code for r in failures] == [401] * (THRESHOLD - 1) + [429]
+    assert error_code(locked) == "account_locked"

@@ -77,9 +77,9 @@ def test_sign_in_is_throttled_with_retry_after(api_client, user, settings):
     with override_settings(
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     ):
-        from rest_framework.throttling import ScopedRateThrottle
+        from rest_framework.throttling import SimpleRateThrottle
 
-        ScopedRateThrottle.THROTTLE_RATES = rates
+        SimpleRateThrottle.THROTTLE_RATES = rates
         try:
             statuses = [
                 api_client.post(
@@ -91,7 +91,7 @@ def test_sign_in_is_throttled_with_retry_after(api_client, user, settings):
         finally:
             from rest_framework.settings import api_settings
 
-            ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+            SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     assert int(statuses[-1]["Retry-After"]) > 0

@@ -106,6 +106,7 @@ def test_bench_views_are_mounted_only_by_the_bench_settings():
     result = manage(
         {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "bench.settings"},
         "shell",
+        "--no-imports",
         "-c",
         "from django.urls import reverse; print(reverse('bench-routines'))",
     )

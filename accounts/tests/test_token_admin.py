@@ -1,0 +1,60 @@
+"""Staff see who holds which session in the admin, never a refresh token itself."""
+
+import pytest
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.refresh import FamilyRefreshToken
+
+pytestmark = pytest.mark.django_db
+
+OUTSTANDING = "/admin/token_blacklist/outstandingtoken/"
+BLACKLISTED = "/admin/token_blacklist/blacklistedtoken/"
+
+
+def page(admin_client, url) -> str:
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("token_class", [FamilyRefreshToken, RefreshToken])
+def test_outstanding_token_admin_pages_never_show_the_token(
+    admin_client, user, token_class
+):
+    token = token_class.for_user(user)
+    outstanding = OutstandingToken.objects.get(jti=token["jti"])
+
+    changelist = page(admin_client, OUTSTANDING)
+    change = page(admin_client, f"{OUTSTANDING}{outstanding.pk}/change/")
+
+    for html in (changelist, change):
+        assert token["jti"] in html
+        assert str(token) not in html
+        assert str(token).split(".")[1] not in html
+
+
+def test_outstanding_token_admin_shows_the_family_and_state(admin_client, user):
+    token = FamilyRefreshToken.for_user(user)
+    outstanding = OutstandingToken.objects.get(jti=token["jti"])
+
+    html = page(admin_client, f"{OUTSTANDING}{outstanding.pk}/change/")
+
+    assert str(outstanding.family_record.family) in html
+    assert user.email in html
+
+
+def test_blacklisted_token_admin_pages_never_show_the_token(admin_client, user):
+    token = FamilyRefreshToken.for_user(user)
+    token.blacklist()
+    blacklisted = BlacklistedToken.objects.get(token__jti=token["jti"])
+
+    changelist = page(admin_client, BLACKLISTED)
+    change = page(admin_client, f"{BLACKLISTED}{blacklisted.pk}/change/")
+
+    for html in (changelist, change):
+        assert token["jti"] in html
+        assert str(token).split(".")[1] not in html
