@@ -7,8 +7,10 @@ Every app that stores data about a user exposes, in its own ``services.py``::
 
 Export rows are JSON-ready dicts with an ``"id"``; every model with a ForeignKey or
 OneToOneField to the user must appear under its label (even with an empty list);
-``accounts/tests/test_export.py`` fails otherwise. Erasure runs inside one
-transaction per account; files should be removed with ``transaction.on_commit``.
+``accounts/tests/test_export.py`` fails otherwise. Files are not inlined: a row
+links to them (analysis photos: short-lived signed ``photo_url``). Erasure runs
+inside one transaction per account; files should be removed with
+``transaction.on_commit``.
 """
 
 import importlib
@@ -30,7 +32,8 @@ logger = logging.getLogger(__name__)
 # the account row (accounts) is anonymised last.
 DATA_OWNERS = ["accounts", "notifications", "analysis", "routines", "consultations"]
 
-EXPORT_FORMAT_VERSION = 1
+# 2: analyses carry every field (full engine results) and signed photo links.
+EXPORT_FORMAT_VERSION = 2
 
 
 def _hooks(name: str) -> Iterator[tuple[str, Callable]]:
@@ -77,11 +80,22 @@ def build_user_export(*, user: User) -> dict:
     }
 
 
+def _forget_in_admin_log(user: User) -> None:
+    """The staff audit trail keeps who did what and when, not whom it was about."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr="erased account", change_message="")
+
+
 def erase_user(*, user: User) -> None:
     """Erase every app's data about the user and mark the account purged."""
     with transaction.atomic():
         for _label, hook in reversed(list(_hooks("erase_user_data"))):
             hook(user=user)
+        _forget_in_admin_log(user)
         user.purged_at = timezone.now()
         user.save(update_fields=["purged_at"])
 

@@ -13,8 +13,10 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import errors, tokens
+from accounts import errors, signin, tokens
 from accounts.models import User
+from accounts.refresh import FamilyRefreshToken
+from accounts.signin import normalise_email
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -24,14 +26,6 @@ CONSENT_FIELDS = {
     "consent_share_with_dermatologists": "consent_share_with_dermatologists_at",
     "consent_marketing": "consent_marketing_at",
 }
-
-
-def normalise_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def _link(template: str, token: str) -> str:
-    return template.format(token=token) if template else ""
 
 
 # ------------------------------------------------------------------------------
@@ -47,13 +41,19 @@ def register_user(
     timezone_name: str = "UTC",
 ) -> User:
     """Create a patient account and send the verification e-mail."""
-    user = User.objects.create_user(
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        timezone=timezone_name,
-    )
+    try:
+        # A concurrent registration may take the address between the serializer's
+        # check and this insert; the unique index decides.
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=normalise_email(email),
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                timezone=timezone_name,
+            )
+    except IntegrityError:
+        raise errors.EmailTaken() from None
     send_email_verification(user=user, email=user.email)
     return user
 
@@ -80,19 +80,14 @@ def update_profile(*, user: User, **changes) -> User:
     return user
 
 
-def _check_password(user: User, password: str, *, field: str = "password") -> None:
-    if not user.check_password(password):
-        error = errors.WrongPassword()
-        error.field = field
-        raise error
-
-
 # ------------------------------------------------------------------------------
 # E-mail verification and change
 # ------------------------------------------------------------------------------
 def send_email_verification(*, user: User, email: str) -> None:
-    """E-mail a verification token for ``email`` (the account's or its pending one)."""
-    token = tokens.make_token(tokens.VERIFY_EMAIL, user, email=email)
+    """E-mail a verification token for ``email`` (the account's or its pending one).
+
+    Only the token's recipe is stored; the e-mail worker re-makes the token.
+    """
     # notify() writes to user.email; a copy addressed to the new address keeps the
     # same recipient row while the mail goes where the token has to prove ownership.
     recipient = user
@@ -103,8 +98,7 @@ def send_email_verification(*, user: User, email: str) -> None:
         user=recipient,
         kind="email_verification",
         context={
-            "token": token,
-            "verify_url": _link(settings.ACCOUNT_EMAIL_VERIFY_URL, token),
+            "secret": tokens.recipe(tokens.VERIFY_EMAIL, user, email=email),
             "expires_hours": settings.ACCOUNT_EMAIL_VERIFICATION_HOURS,
         },
     )
@@ -149,10 +143,11 @@ def verify_email(*, token: str) -> User:
     return user
 
 
-@transaction.atomic
-def request_email_change(*, user: User, new_email: str, password: str) -> User:
+def request_email_change(
+    *, user: User, new_email: str, password: str, client_ip: str
+) -> User:
     """Remember the new address and send it a token; the e-mail changes on confirm."""
-    _check_password(user, password)
+    signin.confirm_password(user=user, password=password, client_ip=client_ip)
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise errors.EmailUnchanged()
@@ -160,9 +155,10 @@ def request_email_change(*, user: User, new_email: str, password: str) -> User:
         error = errors.EmailTaken()
         error.field = "new_email"
         raise error
-    user.pending_email = new_email
-    user.save(update_fields=["pending_email"])
-    send_email_verification(user=user, email=new_email)
+    with transaction.atomic():
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email"])
+        send_email_verification(user=user, email=new_email)
     return user
 
 
@@ -194,13 +190,11 @@ def send_password_reset(*, email: str) -> bool:
     )
     if user is None:
         return False
-    token = tokens.make_token(tokens.PASSWORD_RESET, user)
     notify(
         user=user,
         kind="password_reset",
         context={
-            "token": token,
-            "reset_url": _link(settings.ACCOUNT_PASSWORD_RESET_URL, token),
+            "secret": tokens.recipe(tokens.PASSWORD_RESET, user),
             "expires_hours": settings.ACCOUNT_PASSWORD_RESET_HOURS,
         },
     )
@@ -229,61 +223,24 @@ def reset_password(*, token: str, new_password: str) -> User:
     return user
 
 
-@transaction.atomic
 def change_password(
-    *, user: User, current_password: str, new_password: str
+    *, user: User, current_password: str, new_password: str, client_ip: str
 ) -> RefreshToken:
     """Change the password, revoke every session and return one for this device."""
-    _check_password(user, current_password, field="current_password")
-    _set_password(user=user, new_password=new_password)
-    return RefreshToken.for_user(user)
-
-
-# ------------------------------------------------------------------------------
-# Sign-in lockout
-# ------------------------------------------------------------------------------
-def _lock_wait(user: User, now) -> int:
-    return int((user.locked_until - now).total_seconds()) + 1
-
-
-def check_sign_in_lock(*, user: User) -> None:
-    """Raise AccountLocked while the account's cooling-off period runs."""
-    now = timezone.now()
-    if user.is_locked(now=now):
-        raise errors.AccountLocked(_lock_wait(user, now))
-
-
-def record_failed_sign_in(*, user: User) -> None:
-    """Count a failed sign-in; the threshold-th failure locks the account.
-
-    The counter restarts at zero when the lock is set, so a lock never lasts longer
-    than ACCOUNT_LOCKOUT_MINUTES however many failures follow.
-    """
-    now = timezone.now()
+    signin.confirm_password(
+        user=user,
+        password=current_password,
+        client_ip=client_ip,
+        field="current_password",
+    )
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        if locked.is_locked(now=now):
-            wait = _lock_wait(locked, now)
-        else:
-            locked.failed_sign_ins += 1
-            wait = None
-            if locked.failed_sign_ins >= settings.ACCOUNT_LOCKOUT_THRESHOLD:
-                locked.failed_sign_ins = 0
-                locked.locked_until = now + timedelta(
-                    minutes=settings.ACCOUNT_LOCKOUT_MINUTES
-                )
-                wait = _lock_wait(locked, now)
-                logger.warning("account %s locked after failed sign-ins", user.pk)
-            locked.save(update_fields=["failed_sign_ins", "locked_until"])
-    if wait is not None:
-        raise errors.AccountLocked(wait)
+        _set_password(user=user, new_password=new_password)
+        return FamilyRefreshToken.for_user(user)
 
 
-def record_successful_sign_in(*, user: User) -> None:
-    if user.failed_sign_ins or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_sign_ins=0, locked_until=None)
-
-
+# ------------------------------------------------------------------------------
+# Sign-in lockout (counted and enforced in accounts/signin.py)
+# ------------------------------------------------------------------------------
 @transaction.atomic
 def unlock_account(*, user: User) -> None:
     user.failed_sign_ins = 0
@@ -299,20 +256,20 @@ def purge_date(user: User):
     return user.deleted_at + timedelta(days=settings.ACCOUNT_PURGE_AFTER_DAYS)
 
 
-@transaction.atomic
-def delete_account(*, user: User, password: str) -> User:
+def delete_account(*, user: User, password: str, client_ip: str) -> User:
     """Soft-delete: sign-in and every token stop at once; erasure comes later."""
-    _check_password(user, password)
-    user.is_active = False
-    user.deleted_at = timezone.now()
-    user.save(update_fields=["is_active", "deleted_at"])
-    revoke_refresh_tokens(user=user)
-    notify(
-        user=user,
-        kind="account_deleted",
-        context={"purge_after": purge_date(user)},
-        idempotency_key=f"account_deleted:{user.pk}:{user.deleted_at.isoformat()}",
-    )
+    signin.confirm_password(user=user, password=password, client_ip=client_ip)
+    with transaction.atomic():
+        user.is_active = False
+        user.deleted_at = timezone.now()
+        user.save(update_fields=["is_active", "deleted_at"])
+        revoke_refresh_tokens(user=user)
+        notify(
+            user=user,
+            kind="account_deleted",
+            context={"purge_after": purge_date(user)},
+            idempotency_key=f"account_deleted:{user.pk}:{user.deleted_at.isoformat()}",
+        )
     return user
 
 

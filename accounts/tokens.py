@@ -5,17 +5,24 @@ A token is a Django ``TimestampSigner`` signature over ``{"u": user id, "e": add
 (password hash for a reset; address, pending address and verification time for a
 verification), so once used the state differs and the token answers ``token_used``.
 Nothing is stored server-side.
+
+A token is also never stored in a notification or delivery: ``recipe`` gives what
+re-makes the identical token (purpose, address, state, issue second), which is no
+secret without SECRET_KEY, and ``secret_context`` (the notification kinds' code
+provider) re-makes the token and its link only while the e-mail is being sent.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import errors
 from accounts.models import User
+from notifications.kinds import SecretExpired
 
 VERIFY_EMAIL = "verify_email"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a secret
@@ -70,8 +77,54 @@ def make_token(
     issued_at: datetime | None = None,
 ) -> str:
     """Sign a token for ``user``; ``email`` is the address a verification is for."""
-    payload = {"u": str(user.pk), "e": email, "s": _state(purpose, user, email)}
-    return _signer(purpose, issued_at).sign_object(payload, compress=True)
+    return remake_token(recipe(purpose, user, email=email, issued_at=issued_at), user)
+
+
+def recipe(
+    purpose: str,
+    user: User,
+    *,
+    email: str = "",
+    issued_at: datetime | None = None,
+) -> dict:
+    """What re-makes the same token later; storable, as it is no secret by itself."""
+    issued_at = issued_at or timezone.now()
+    return {
+        "purpose": purpose,
+        "email": email,
+        "state": _state(purpose, user, email),
+        "issued_at": int(issued_at.timestamp()),
+    }
+
+
+def remake_token(recipe: dict, user: User) -> str:
+    """The token a recipe describes: the same string each time."""
+    payload = {"u": str(user.pk), "e": recipe["email"], "s": recipe["state"]}
+    issued_at = datetime.fromtimestamp(recipe["issued_at"], tz=UTC)
+    return _signer(recipe["purpose"], issued_at).sign_object(payload, compress=True)
+
+
+def link(purpose: str, token: str) -> str:
+    """The app link that carries the token, if a URL template is configured."""
+    template = {
+        VERIFY_EMAIL: settings.ACCOUNT_EMAIL_VERIFY_URL,
+        PASSWORD_RESET: settings.ACCOUNT_PASSWORD_RESET_URL,
+    }[purpose]
+    return template.format(token=token) if template else ""
+
+
+def secret_context(*, user: User, context: dict) -> dict:
+    """Code provider of the verification and reset kinds: the code, at send time.
+
+    Raises SecretExpired when the code's lifetime (counted from issue) is over, so a
+    late retry or a staff resend never mails a dead code.
+    """
+    recipe = context["secret"]
+    issued_at = datetime.fromtimestamp(recipe["issued_at"], tz=UTC)
+    if issued_at + lifetime(recipe["purpose"]) <= timezone.now():
+        raise SecretExpired("the one-time code expired before it could be sent")
+    token = remake_token(recipe, user)
+    return {"token": token, "link": link(recipe["purpose"], token)}
 
 
 @dataclass(frozen=True)

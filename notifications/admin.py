@@ -18,7 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at", "in_app"]
     search_fields = ["recipient__email", "title"]
     list_select_related = ["recipient"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    readonly_fields = [f.name for f in Notification._meta.fields] + ["about"]
     date_hierarchy = "created_at"
     inlines = [DeliveryInline]
 

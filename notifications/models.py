@@ -20,6 +20,11 @@ class Notification(models.Model):
     title = models.CharField(max_length=255)
     body = models.TextField()
     data = models.JSONField(default=dict, blank=True)
+    # People other than the recipient whose personal data the message holds: their
+    # erasure rewrites it (see the kind's ``erased`` values).
+    about = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
     in_app = models.BooleanField(default=True)
     # NULL, not "", so that many notifications without a key fit the unique constraint.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001

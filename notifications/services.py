@@ -1,8 +1,11 @@
 """notify() is the one way any app tells a user something; delivery lives here too."""
 
+import copy
+import json
 import logging
 import random
 import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +17,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
 
 from notifications.kinds import CHANNELS, get_kind
 from notifications.models import Delivery, Notification, Preference
@@ -51,9 +56,19 @@ def _render(kind: str, user, context: dict) -> tuple[str, str, str]:
 
 
 def _json_safe(context: dict) -> dict:
-    import json
-
     return json.loads(json.dumps(context, cls=DjangoJSONEncoder, default=str))
+
+
+def _revive(data: dict) -> dict:
+    """A stored context made renderable again: ISO date-times become datetimes."""
+    revived = {}
+    for key, value in data.items():
+        try:
+            moment = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # shaped like a date-time but not one
+            moment = None
+        revived[key] = moment if moment is not None and moment.tzinfo else value
+    return revived
 
 
 def get_preference(user) -> Preference:
@@ -69,12 +84,16 @@ def notify(
     context: dict | None = None,
     idempotency_key: str | None = None,
     attachments: list[Attachment] | None = None,
+    about: Iterable = (),
 ) -> Notification | None:
     """Record a notification and its deliveries; e-mail goes out after commit.
 
     Call it inside the transaction of the event that causes it. The same
     idempotency key twice gives one notification and one e-mail. Returns None when
-    the user's preferences turn every channel of this kind off.
+    the user's preferences turn every channel of this kind off. ``about`` lists the
+    other people whose personal data the context holds; erasing one of them rewrites
+    the message with the kind's ``erased`` values. A kind with a ``code_provider``
+    is stored without its code: the provider adds it only to the copy sent.
     """
     spec = get_kind(kind)
     context = context or {}
@@ -101,6 +120,9 @@ def notify(
         in_app=in_app,
         idempotency_key=idempotency_key,
     )
+    mentioned = [person for person in about if person and person.pk != user.pk]
+    if mentioned:
+        notification.about.add(*mentioned)
     if in_app:
         _forget_unread_count(user.pk)
     if email:
@@ -220,15 +242,12 @@ def retry_delay(attempts: int) -> int:
     return random.randint(1, base * 2 ** max(attempts - 1, 0))  # noqa: S311
 
 
-SCRUBBED = "[removed after delivery: it held a one-time code]"
-
-
 def _claim(delivery_id) -> Delivery | None:
     now = timezone.now()
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("notification")
+            .select_related("notification__recipient")
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .first()
@@ -243,15 +262,31 @@ def _claim(delivery_id) -> Delivery | None:
     return delivery
 
 
+def _with_secret(delivery: Delivery, provider: str) -> tuple[str, str, str]:
+    """Subject and bodies with the one-time code: rendered for SMTP, never stored."""
+    notification = delivery.notification
+    user = notification.recipient
+    if delivery.to_address != user.email:  # a verification of a pending address
+        user = copy.copy(user)
+        user.email = delivery.to_address
+    context = _revive(notification.data)
+    context |= import_string(provider)(user=user, context=context)
+    return _render(notification.kind, user, context)
+
+
 def _message(delivery: Delivery) -> EmailMultiAlternatives:
+    subject, text, html = delivery.subject, delivery.body_text, delivery.body_html
+    provider = get_kind(delivery.notification.kind).code_provider
+    if provider:
+        subject, text, html = _with_secret(delivery, provider)
     message = EmailMultiAlternatives(
-        subject=delivery.subject,
-        body=delivery.body_text,
+        subject=subject,
+        body=text,
         to=[delivery.to_address],
         headers={"Message-ID": delivery.message_id},
     )
-    if delivery.body_html:
-        message.attach_alternative(delivery.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     for attachment in delivery.attachments:
         message.attach(
             attachment["filename"], attachment["content"], attachment["mimetype"]
@@ -290,12 +325,9 @@ def send_delivery(*, delivery_id) -> tuple[str, int | None]:
         )
         logger.error("delivery %s failed for good: %s", delivery.pk, error)
         return SendOutcome.FAILED, None
-    sent = {"status": Delivery.Status.SENT, "sent_at": timezone.now(), "last_error": ""}
-    if get_kind(delivery.notification.kind).security:
-        # Verification and reset codes must not outlive their e-mail in the database.
-        sent |= {"body_text": SCRUBBED, "body_html": ""}
-        Notification.objects.filter(pk=delivery.notification_id).update(body=SCRUBBED)
-    Delivery.objects.filter(pk=delivery.pk).update(**sent)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
     return SendOutcome.SENT, None
 
 
@@ -404,8 +436,37 @@ def export_user_data(*, user) -> dict:
     }
 
 
+FORGOTTEN = "[Removed: it named someone whose account has been erased.]"
+
+
+def _forget_person(notification: Notification, person) -> None:
+    """Rewrite a message about an erased person with the kind's ``erased`` values."""
+    spec = get_kind(notification.kind)
+    if spec.erased:
+        data = {**notification.data, **spec.erased}
+        title, body, html = _render(
+            notification.kind, notification.recipient, _revive(data)
+        )
+    else:
+        data, title, body, html = {}, FORGOTTEN, FORGOTTEN, ""
+    notification.title, notification.body, notification.data = title, body, data
+    notification.save(update_fields=["title", "body", "data"])
+    notification.deliveries.update(
+        subject=title, body_text=body, body_html=html, attachments=[]
+    )
+    notification.about.remove(person)
+
+
 def erase_user_data(*, user) -> None:
-    """Delete the user's notifications (deliveries cascade) and preferences."""
+    """Delete the user's notifications (deliveries cascade) and preferences.
+
+    Other people's notifications about the user (a dermatologist's booking
+    messages, their e-mails and attachments) are rewritten without the user's data.
+    """
     Notification.objects.filter(recipient=user).delete()
+    about = Notification.objects.filter(about=user).select_related("recipient")
+    for notification in about:
+        _forget_person(notification, user)
+        _forget_unread_count(notification.recipient_id)
     Preference.objects.filter(user=user).delete()
     _forget_unread_count(user.pk)

@@ -77,6 +77,15 @@ _SENSITIVE_KEY = re.compile(
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
 _BEARER = re.compile(r"(Bearer|Basic)\s+[^\s'\",]+", re.IGNORECASE)
+# django.core.signing values (verification and reset codes): payload:timestamp:mac,
+# the colons possibly URL-encoded when the code sits in a link.
+_SIGNED = re.compile(
+    r"\.?[\w-]{8,}(?::|%3A)[0-9A-Za-z]{4,8}(?::|%3A)[\w-]{20,}", re.IGNORECASE
+)
+# A link's secret-bearing query parameter, whatever its value looks like.
+_SECRET_PARAM = re.compile(
+    r"([?&#](?:token|code|key|signature|secret)=)[^&#\s'\"]+", re.IGNORECASE
+)
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",
@@ -94,8 +103,10 @@ def _secret_key() -> str:
 
 
 def redact_text(text: str) -> str:
-    """Mask JWTs, Authorization credentials and the SECRET_KEY in a string."""
+    """Mask JWTs, one-time codes, credentials and the SECRET_KEY in a string."""
     text = _JWT.sub(REDACTED, text)
+    text = _SIGNED.sub(REDACTED, text)
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     key = _secret_key()
     if key and key in text:

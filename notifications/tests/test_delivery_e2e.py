@@ -1,11 +1,13 @@
 """End to end with real processes: Celery worker, Redis broker, SMTP on loopback."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
 
 from notifications import services
-from notifications.models import Delivery
+from notifications.models import Delivery, Notification
 from notifications.tests.conftest import use_broker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -92,3 +94,27 @@ def test_worker_killed_mid_send_is_redriven_and_delivers_exactly_once(
     wait_until(lambda: delivery_of(notification).status == Delivery.Status.SENT)
     assert len(inbox.messages) == 1
     assert delivery_of(notification).attempts == 2
+
+
+def test_worker_mails_the_reset_code_and_logs_it_nowhere(
+    user, smtp_server, start_worker, tmp_path
+):
+    from accounts.services import send_password_reset
+    from accounts.tests.helpers import token_in
+
+    _, inbox = smtp_server
+    start_worker()
+
+    with transaction.atomic():
+        send_password_reset(email=user.email)
+
+    wait_until(lambda: inbox.messages)
+    text = next(
+        p for p in inbox.messages[0].walk() if p.get_content_type() == "text/plain"
+    )
+    body = text.get_payload(decode=True).decode().replace("\r\n", "\n")
+    code = token_in(SimpleNamespace(body=body))
+    notification = Notification.objects.get(recipient=user, kind="password_reset")
+    wait_until(lambda: delivery_of(notification).status == Delivery.Status.SENT)
+    assert code not in (tmp_path / "worker.log").read_text()
+    assert code not in delivery_of(notification).body_text
