@@ -58,3 +58,21 @@ def test_blacklisted_token_admin_pages_never_show_the_token(admin_client, user):
     for html in (changelist, change):
         assert token["jti"] in html
         assert str(token).split(".")[1] not in html
+
+
+def test_issued_refresh_tokens_are_not_stored_in_the_database(api_client, user):
+    """What the database (and so every backup) holds cannot be used as a token."""
+    from django.db import connection
+
+    from accounts.tests.helpers import sign_in
+
+    refresh = sign_in(api_client, user.email).json()["refresh"]
+    rotated = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": refresh}
+    ).json()["refresh"]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM token_blacklist_outstandingtoken")
+        stored = " ".join(row[0] for row in cursor.fetchall())
+    assert refresh not in stored
+    assert rotated not in stored
