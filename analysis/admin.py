@@ -29,7 +29,7 @@ class AnalysisAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     actions = ["rerun"]
-    exclude = ["photo", "photo_result", "scores"]
+    exclude = ["photo", "raw_upload", "photo_result", "scores"]
     readonly_fields = [
         "id",
         "user",

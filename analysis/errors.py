@@ -23,6 +23,22 @@ class PhotoRejected(AnalysisError):
     """The upload is not a photo the engine accepts (code from the engine)."""
 
 
+class DailyLimitReached(AnalysisError):
+    """The user started ANALYSIS_MAX_PER_DAY analyses today (their time zone)."""
+
+    code = "analysis_daily_limit"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PhotoLinkInvalid(AnalysisError):
+    """A signed photo link that is forged, expired, or no longer points anywhere."""
+
+    code = "not_found"
+
+
 class NothingToAnalyse(AnalysisError):
     """Neither a photo nor questionnaire answers were given."""
 
@@ -44,5 +60,7 @@ FAILURE_REASONS = {
     "processing_timeout": "it took too long to process.",
     "photo_missing": "the photo is no longer stored.",
     "internal_error": "something went wrong on our side.",
+    "corrupt_image": "the photo file is damaged.",
+    "image_too_large": "the photo has too many pixels.",
 }
 DEFAULT_REASON = "the photo could not be used."

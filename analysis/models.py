@@ -10,6 +10,11 @@ def photo_path(instance, filename: str) -> str:
     return f"photos/{uuid.uuid4().hex}.jpg"
 
 
+def raw_upload_path(instance, filename: str) -> str:
+    """A random name, no extension: the raw upload is never served."""
+    return f"uploads/{uuid.uuid4().hex}"
+
+
 class Analysis(models.Model):
     """One skin analysis of a user: a photo, questionnaire answers, or both."""
 
@@ -27,6 +32,9 @@ class Analysis(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     photo = models.FileField(upload_to=photo_path, blank=True)
+    # The upload as received (EXIF and all), until the worker re-encodes it into
+    # `photo`; deleted by that step whether it succeeds or not.
+    raw_upload = models.FileField(upload_to=raw_upload_path, blank=True)
     photo_deleted_at = models.DateTimeField(null=True, blank=True)
     answers = models.JSONField(null=True, blank=True)
     # The engine's whole output (per region values, quality stats, timings).
@@ -56,6 +64,7 @@ class Analysis(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(photo="")
+                | ~Q(raw_upload="")
                 | Q(answers__isnull=False)
                 | ~Q(photo_deleted_at=None),
                 name="analysis_has_photo_or_answers",
@@ -72,3 +81,30 @@ class Analysis(models.Model):
     @property
     def has_photo(self) -> bool:
         return bool(self.photo)
+
+
+class DailyAnalysisCount(models.Model):
+    """How many analyses a user started on one day (their time zone).
+
+    A counter rather than a count of rows, so deleting analyses frees no quota;
+    the conditional increment in `create_analysis` makes the limit race-safe.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="daily_analysis_counts",
+    )
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day"], name="analysis_daily_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.count}"

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core import signing
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from analysis import engine
@@ -22,11 +27,13 @@ from analysis.errors import (
     DEFAULT_REASON,
     FAILURE_REASONS,
     AnalysisError,
+    DailyLimitReached,
     NothingToAnalyse,
     PhotoConsentRequired,
+    PhotoLinkInvalid,
     PhotoRejected,
 )
-from analysis.models import Analysis
+from analysis.models import Analysis, DailyAnalysisCount
 from analysis.questionnaire import fuse, validate_answers
 from notifications.services import notify
 from skincare.tasks import enqueue_on_commit
@@ -64,25 +71,21 @@ def check_engine() -> None:
 # ------------------------------------------------------------------------------
 # Creating
 # ------------------------------------------------------------------------------
-def validate_photo(data: bytes) -> None:
-    """Raise PhotoRejected (engine code) unless the bytes are a usable photo."""
+def accept_photo(*, photo: File) -> str:
+    """Check the header and store the upload exactly as received; return its name.
+
+    No pixel is decoded here (the worker does that, see `_prepare_photo`), so a
+    48 MP photo costs the web process its header and a file copy. The raw file gets
+    a random name and owner-only permissions (FILE_UPLOAD_PERMISSIONS) and is
+    written through the storage API.
+    """
     try:
-        engine.check_image(data)
+        engine.inspect_image(photo, max_bytes=settings.ANALYSIS_PHOTO_MAX_BYTES)
     except engine.ImageRejected as exc:
         raise PhotoRejected(exc.message, code=exc.code) from exc
-
-
-def _store_photo(data: bytes) -> str:
-    """Re-encode without metadata and save under a random name; return the name."""
-    try:
-        clean = engine.reencode_without_metadata(
-            data, max_side=settings.ANALYSIS_STORED_PHOTO_MAX_SIDE
-        )
-    except engine.ImageRejected as exc:
-        raise PhotoRejected(exc.message, code=exc.code) from exc
-    photo_field = Analysis._meta.get_field("photo")
-    name = photo_field.generate_filename(None, "photo.jpg")
-    return photo_field.storage.save(name, ContentFile(clean))
+    photo.seek(0)
+    raw_field = Analysis._meta.get_field("raw_upload")
+    return raw_field.storage.save(raw_field.generate_filename(None, "upload"), photo)
 
 
 def _delete_file(name: str) -> None:
@@ -94,12 +97,63 @@ def _delete_file(name: str) -> None:
         logger.exception("could not delete photo file %s", name)
 
 
-def create_analysis(
-    *, user, photo: bytes | None = None, answers: Mapping[str, Any] | None = None
-) -> Analysis:
-    """Validate and store a photo and/or answers, then enqueue the analysis.
+def _today_for(user) -> tuple[date, int]:
+    """The user's local date and the seconds until their next local midnight."""
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    now = timezone.localtime(timezone.now(), zone)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time.min, zone)
+    wait = (midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
+    return now.date(), max(1, math.ceil(wait))
 
-    Nothing is written to storage unless the photo passed validation.
+
+def _daily_limit_reached(wait: int) -> DailyLimitReached:
+    limit = settings.ANALYSIS_MAX_PER_DAY
+    return DailyLimitReached(
+        f"You can start {limit} analyses a day; try again tomorrow.",
+        retry_after=wait,
+    )
+
+
+def _check_daily_limit(*, user) -> None:
+    """Refuse before anything is stored when today's allowance is used up."""
+    day, wait = _today_for(user)
+    if DailyAnalysisCount.objects.filter(
+        user=user, day=day, count__gte=settings.ANALYSIS_MAX_PER_DAY
+    ).exists():
+        raise _daily_limit_reached(wait)
+
+
+def _count_analysis(*, user) -> None:
+    """Count one analysis for today, or raise; call inside the creating transaction.
+
+    The conditional UPDATE decides: concurrent requests queue on the row lock and
+    re-check the count, so at most ANALYSIS_MAX_PER_DAY of them succeed.
+    """
+    day, wait = _today_for(user)
+    DailyAnalysisCount.objects.bulk_create(
+        [DailyAnalysisCount(user=user, day=day)], ignore_conflicts=True
+    )
+    counted = DailyAnalysisCount.objects.filter(
+        user=user, day=day, count__lt=settings.ANALYSIS_MAX_PER_DAY
+    ).update(count=F("count") + 1)
+    if not counted:
+        raise _daily_limit_reached(wait)
+
+
+def create_analysis(
+    *,
+    user,
+    photo: File | bytes | None = None,
+    answers: Mapping[str, Any] | None = None,
+) -> Analysis:
+    """Check the photo's header and/or the answers, store them, enqueue the analysis.
+
+    The photo is stored as received (`raw_upload`); the worker decodes it and keeps
+    only an EXIF-free re-encode. Nothing is written when a check fails or the
+    user's daily allowance (ANALYSIS_MAX_PER_DAY, their local day) is used up.
     """
     if not photo and not answers:
         raise NothingToAnalyse("Send a photo, questionnaire answers, or both.")
@@ -108,15 +162,16 @@ def create_analysis(
             "Consent to photo analysis in your profile before sending a photo."
         )
     clean_answers = validate_answers(answers) if answers else None
-    name = ""
-    if photo:
-        validate_photo(photo)
-        name = _store_photo(photo)
+    _check_daily_limit(user=user)
+    if isinstance(photo, bytes):
+        photo = ContentFile(photo, name="upload")
+    name = accept_photo(photo=photo) if photo else ""
     try:
         with transaction.atomic():
+            _count_analysis(user=user)
             analysis = Analysis.objects.create(
                 user=user,
-                photo=name,
+                raw_upload=name,
                 answers=clean_answers,
                 enqueued_at=timezone.now(),
             )
@@ -308,18 +363,95 @@ def _finish(analysis_id, started_at: datetime, outcome: _Outcome) -> Analysis | 
     return analysis
 
 
+def _claimed(analysis_id, started_at: datetime):
+    """The locked row if this worker's claim still holds (inside a transaction)."""
+    return (
+        Analysis.objects.select_for_update(of=("self",))
+        .filter(
+            pk=analysis_id, status=Analysis.Status.PROCESSING, started_at=started_at
+        )
+        .first()
+    )
+
+
+def _prepare_photo(analysis: Analysis, started_at: datetime) -> _Outcome | None:
+    """Decode the raw upload, store its EXIF-free re-encode, delete the raw file.
+
+    Memory stays bounded for 48 MP photos (see engine.reencode_without_metadata);
+    the engine later sees only the stored photo, at most
+    ANALYSIS_STORED_PHOTO_MAX_SIDE. The raw file is deleted whether decoding
+    succeeds or not; a failure comes back as the outcome to record (corrupt_image
+    and the other upload codes). None means the photo is ready.
+    """
+    raw_name = analysis.raw_upload.name
+    clean_name = ""
+    outcome = None
+    try:
+        with analysis.raw_upload.open("rb") as handle:
+            clean = engine.reencode_without_metadata(
+                handle,
+                max_side=settings.ANALYSIS_STORED_PHOTO_MAX_SIDE,
+                max_bytes=settings.ANALYSIS_PHOTO_MAX_BYTES,
+            )
+        photo_field = Analysis._meta.get_field("photo")
+        clean_name = photo_field.storage.save(
+            photo_field.generate_filename(None, "photo.jpg"), ContentFile(clean)
+        )
+    except engine.ImageRejected as exc:
+        outcome = _failure(
+            exc.code,
+            advice="Please send the photo again, or take a new one.",
+            detail=exc.message,
+        )
+    except FileNotFoundError as exc:
+        outcome = _failure(
+            "photo_missing",
+            advice="Please take a new photo.",
+            detail=f"Raw upload unreadable: {exc}",
+        )
+    except Exception as exc:
+        logger.exception("could not prepare the photo of analysis %s", analysis.pk)
+        outcome = _failure(
+            "internal_error",
+            advice="Something went wrong on our side. Please try again.",
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+    with transaction.atomic():
+        row = _claimed(analysis.pk, started_at)
+        if row is None:  # deleted or taken over: whoever has it owns the files
+            if clean_name:
+                transaction.on_commit(lambda: _delete_file(clean_name))
+            return _failure("internal_error", detail="Claim lost while preparing.")
+        row.raw_upload = ""
+        if clean_name:
+            row.photo = clean_name
+        else:
+            row.photo_deleted_at = timezone.now()
+        row.save(update_fields=["raw_upload", "photo", "photo_deleted_at"])
+        transaction.on_commit(lambda: _delete_file(raw_name))
+    analysis.raw_upload = ""
+    analysis.photo = row.photo
+    analysis.photo_deleted_at = row.photo_deleted_at
+    return outcome
+
+
 def run_analysis(*, analysis_id) -> Analysis | None:
     """Run one analysis: pending -> processing -> completed or failed. Idempotent.
 
-    A finished analysis, or one another worker is processing, is left alone. The
-    engine runs outside any transaction, so no row lock is held while it works.
+    A finished analysis, or one another worker is processing, is left alone. A
+    photo still in its raw upload is prepared first. The engine runs outside any
+    transaction, so no row lock is held while it works.
     """
     claimed = _claim(analysis_id)
     if claimed is None:
         return None
     analysis, started_at = claimed
     try:
-        outcome = _compute(analysis)
+        outcome = None
+        if analysis.raw_upload:
+            outcome = _prepare_photo(analysis, started_at)
+        if outcome is None:
+            outcome = _compute(analysis)
     except Exception as exc:
         logger.exception("analysis %s failed unexpectedly", analysis_id)
         outcome = _failure(
@@ -331,12 +463,20 @@ def run_analysis(*, analysis_id) -> Analysis | None:
 
 
 def _fail_now(analysis: Analysis, code: str, advice: str, detail: str = "") -> None:
-    """Mark a locked analysis failed and tell the user (inside a transaction)."""
+    """Mark a locked analysis failed and tell the user (inside a transaction).
+
+    A raw upload still waiting for the worker is deleted with it.
+    """
+    raw_name = analysis.raw_upload.name
     analysis.status = Analysis.Status.FAILED
     analysis.failure_code = code
     analysis.failure_advice = advice
     analysis.failure_detail = detail
     analysis.completed_at = timezone.now()
+    if raw_name:
+        analysis.raw_upload = ""
+        analysis.photo_deleted_at = analysis.completed_at
+        transaction.on_commit(lambda: _delete_file(raw_name))
     analysis.save(
         update_fields=[
             "status",
@@ -344,6 +484,8 @@ def _fail_now(analysis: Analysis, code: str, advice: str, detail: str = "") -> N
             "failure_advice",
             "failure_detail",
             "completed_at",
+            "raw_upload",
+            "photo_deleted_at",
         ]
     )
     _notify_outcome(analysis)
@@ -407,7 +549,7 @@ def redrive_stuck_analyses(*, dry_run: bool = False) -> RedriveSummary:
 
 def rerun_analysis(*, analysis: Analysis) -> Analysis:
     """Reset an analysis to pending (attempts too) and enqueue it again (staff)."""
-    if not analysis.photo and not analysis.answers:
+    if not analysis.photo and not analysis.raw_upload and not analysis.answers:
         raise AnalysisError("The photo is gone and there are no answers.")
     with transaction.atomic():
         analysis.status = Analysis.Status.PENDING
@@ -461,12 +603,12 @@ def read_photo(*, analysis: Analysis) -> bytes | None:
 
 
 def delete_analysis(*, analysis: Analysis) -> None:
-    """Delete the result; the photo file goes once the deletion commits."""
-    name = analysis.photo.name
+    """Delete the result; its photo (and raw upload) go once the deletion commits."""
+    names = [name for name in (analysis.photo.name, analysis.raw_upload.name) if name]
     with transaction.atomic():
         analysis.delete()
-        if name:
-            transaction.on_commit(lambda: _delete_file(name))
+        if names:
+            transaction.on_commit(lambda: [_delete_file(name) for name in names])
 
 
 def purge_old_photos(*, dry_run: bool = False) -> int | None:
@@ -505,42 +647,107 @@ def purge_old_photos(*, dry_run: bool = False) -> int | None:
 # ------------------------------------------------------------------------------
 # Data lifecycle (account export and erasure)
 # ------------------------------------------------------------------------------
-def _export_row(analysis: Analysis) -> dict[str, Any]:
-    photo_result = analysis.photo_result or {}
-    return {
-        "id": str(analysis.pk),
-        "status": analysis.status,
-        "created_at": analysis.created_at.isoformat(),
-        "completed_at": analysis.completed_at.isoformat()
-        if analysis.completed_at
-        else None,
-        "has_photo": bool(analysis.photo),
-        "photo_deleted_at": analysis.photo_deleted_at.isoformat()
-        if analysis.photo_deleted_at
-        else None,
-        "answers": analysis.answers,
-        "skin_type": analysis.skin_type,
-        "profile": analysis.profile,
-        "scores": analysis.scores,
-        "quality": photo_result.get("quality", []),
-        "skin_tone": photo_result.get("skin_tone"),
-        "failure_code": analysis.failure_code,
-        "failure_advice": analysis.failure_advice,
-        "engine_version": analysis.engine_version,
-    }
+PHOTO_LINK_SALT = "analysis.photo-link"
+# Storage names are internal; the photo itself is served through the signed link.
+_NOT_EXPORTED = ("photo", "raw_upload")
+
+
+def photo_link_token(*, analysis_id, user_id) -> str:
+    """A signed token naming the analysis and its owner, for the export's photo link."""
+    payload = {"a": str(analysis_id), "u": str(user_id)}
+    return signing.TimestampSigner(salt=PHOTO_LINK_SALT).sign_object(payload)
+
+
+def analysis_for_photo_link(*, token: str) -> Analysis:
+    """The analysis a photo link names, while the link is fresh and all still holds.
+
+    Raises PhotoLinkInvalid when the signature is wrong or older than
+    ANALYSIS_PHOTO_LINK_MAX_AGE, the analysis is gone or has no stored photo, it
+    belongs to someone else than the signed owner, or that account is deleted.
+    """
+    signer = signing.TimestampSigner(salt=PHOTO_LINK_SALT)
+    try:
+        payload = signer.unsign_object(
+            token, max_age=settings.ANALYSIS_PHOTO_LINK_MAX_AGE
+        )
+        analysis_id, user_id = payload["a"], payload["u"]
+    except (signing.BadSignature, ValueError, TypeError, KeyError) as exc:
+        raise PhotoLinkInvalid("This photo link is invalid or has expired.") from exc
+    analysis = (
+        Analysis.objects.filter(
+            pk=analysis_id,
+            user_id=user_id,
+            user__is_active=True,
+            user__deleted_at__isnull=True,
+        )
+        .exclude(photo="")
+        .first()
+    )
+    if analysis is None:
+        raise PhotoLinkInvalid("This photo link is invalid or has expired.")
+    return analysis
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _export_row(row: dict[str, Any], *, has_photo: bool) -> dict[str, Any]:
+    row = {key: _json_safe(value) for key, value in row.items()}
+    row["has_photo"] = has_photo
+    row["photo_url"] = None
+    row["photo_url_expires_at"] = None
+    if has_photo:
+        token = photo_link_token(analysis_id=row["id"], user_id=row["user_id"])
+        row["photo_url"] = reverse("analysis-photo-link", kwargs={"token": token})
+        row["photo_url_expires_at"] = (
+            timezone.now() + timedelta(seconds=settings.ANALYSIS_PHOTO_LINK_MAX_AGE)
+        ).isoformat()
+    return row
 
 
 def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
-    """Everything stored about the user's analyses, without photo bytes."""
-    analyses = Analysis.objects.filter(user=user).order_by("created_at")
-    return {"analysis.Analysis": [_export_row(a) for a in analyses]}
+    """Every field of the user's analyses, and signed links to their photos.
+
+    Engine results are whole (`photo_result`); each stored photo has a `photo_url`
+    that serves its EXIF-free JPEG, without a token, for
+    ANALYSIS_PHOTO_LINK_MAX_AGE seconds (`photo_url_expires_at`).
+    """
+    from accounts.lifecycle import model_rows
+
+    analyses = Analysis.objects.filter(user=user).order_by("created_at", "id")
+    with_photo = {
+        str(pk) for pk in analyses.exclude(photo="").values_list("pk", flat=True)
+    }
+    return {
+        "analysis.Analysis": [
+            _export_row(row, has_photo=row["id"] in with_photo)
+            for row in model_rows(analyses, exclude=_NOT_EXPORTED)
+        ],
+        "analysis.DailyAnalysisCount": [
+            {key: _json_safe(value) for key, value in row.items()}
+            for row in model_rows(
+                DailyAnalysisCount.objects.filter(user=user).order_by("day")
+            )
+        ],
+    }
 
 
 def erase_user_data(*, user) -> None:
     """Delete the user's analyses; their photo files go once the deletion commits."""
     with transaction.atomic():
         queryset = Analysis.objects.filter(user=user)
-        names = [name for name in queryset.values_list("photo", flat=True) if name]
+        names = [
+            name
+            for pair in queryset.values_list("photo", "raw_upload")
+            for name in pair
+            if name
+        ]
         queryset.delete()
+        DailyAnalysisCount.objects.filter(user=user).delete()
         if names:
             transaction.on_commit(lambda: [_delete_file(name) for name in names])

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from analysis.views import AnalysisViewSet, QuestionnaireView
+from analysis.views import AnalysisViewSet, PhotoLinkView, QuestionnaireView
 
 router = SimpleRouter(trailing_slash=True)
 router.register("analyses", AnalysisViewSet, basename="analysis")
@@ -11,6 +11,11 @@ urlpatterns = [
         "analysis/questionnaire/",
         QuestionnaireView.as_view(),
         name="analysis-questionnaire",
+    ),
+    path(
+        "analysis/photo-links/<str:token>/",
+        PhotoLinkView.as_view(),
+        name="analysis-photo-link",
     ),
     *router.urls,
 ]

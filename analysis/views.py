@@ -15,15 +15,23 @@ from rest_framework.exceptions import (
     ErrorDetail,
     NotFound,
     PermissionDenied,
+    Throttled,
     ValidationError,
 )
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis import selectors, services
-from analysis.errors import NothingToAnalyse, PhotoConsentRequired, PhotoRejected
+from analysis.errors import (
+    DailyLimitReached,
+    NothingToAnalyse,
+    PhotoConsentRequired,
+    PhotoLinkInvalid,
+    PhotoRejected,
+)
 from analysis.models import Analysis
 from analysis.serializers import (
     AnalysisAcceptedSerializer,
@@ -44,6 +52,11 @@ class FileTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The photo is too large."
     default_code = "file_too_large"
+
+
+class DailyLimitExceeded(Throttled):
+    default_detail = "You started the most analyses allowed today."
+    default_code = "analysis_daily_limit"
 
 
 class _SizeLimitUploadHandler(FileUploadHandler):
@@ -140,16 +153,27 @@ class AnalysisViewSet(
             ),
             413: OpenApiResponse(
                 _ERROR,
-                description="`file_too_large`: the photo exceeds the size limit.",
+                description="`file_too_large`: the photo exceeds "
+                "ANALYSIS_PHOTO_MAX_BYTES (64 MB by default).",
+            ),
+            429: OpenApiResponse(
+                _ERROR,
+                description="`analysis_daily_limit`: the user already started "
+                "ANALYSIS_MAX_PER_DAY analyses (default 20) today, in their own "
+                "time zone; `Retry-After` gives the seconds until their midnight. "
+                "Deleting analyses does not free the allowance. Nothing is stored.",
             ),
         },
     )
     def create(self, request):
         """Start an analysis of a photo and/or questionnaire answers.
 
-        The photo is checked at once (400 with `not_an_image`, `unsupported_format`,
-        `image_too_large`, `image_too_small` or `corrupt_image`), stored without
-        metadata, and analysed in the background: poll the returned id.
+        The request checks only what the photo's header tells (400 with
+        `not_an_image`, `unsupported_format`, `image_too_large`, `image_too_small`,
+        or `corrupt_image` for a damaged header) and keeps the upload privately
+        until the worker decodes it, stores it without metadata and analyses it:
+        poll the returned id. A photo whose body turns out damaged fails there with
+        `failure_code` `corrupt_image`.
         """
         _limit_upload(request)
         serializer = AnalysisCreateSerializer(data=request.data)
@@ -158,11 +182,13 @@ class AnalysisViewSet(
         try:
             analysis = services.create_analysis(
                 user=request.user,
-                photo=photo.read() if photo else None,
+                photo=photo,
                 answers=serializer.validated_data.get("questionnaire"),
             )
         except PhotoConsentRequired as exc:
             raise PermissionDenied(exc.message, code=exc.code) from exc
+        except DailyLimitReached as exc:
+            raise DailyLimitExceeded(wait=exc.retry_after) from exc
         except PhotoRejected as exc:
             if exc.code == "file_too_large":
                 raise FileTooLarge(exc.message) from exc
@@ -220,3 +246,42 @@ class QuestionnaireView(APIView):
     @extend_schema(responses=QuestionnaireSerializer)
     def get(self, request):
         return Response(public_questionnaire())
+
+
+class PhotoLinkView(APIView):
+    """An analysis photo through a signed link from the account export."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    renderer_classes = [JSONRenderer, JPEGRenderer]
+
+    @extend_schema(
+        auth=[],
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(
+                _ERROR,
+                description="`not_found`: the link is forged or expired, or the "
+                "analysis, its photo or its owner's account is gone.",
+            ),
+        },
+    )
+    def get(self, request, token: str):
+        """The stored (EXIF-free JPEG) photo a `photo_url` of the export names.
+
+        Export links need no bearer token: the signature names the analysis and its
+        owner and expires after ANALYSIS_PHOTO_LINK_MAX_AGE seconds (15 minutes by
+        default); export again for fresh ones. Never cached.
+        """
+        try:
+            analysis = services.analysis_for_photo_link(token=token)
+        except PhotoLinkInvalid as exc:
+            raise NotFound(exc.message) from exc
+        handle = services.open_photo(analysis=analysis)
+        if handle is None:
+            raise NotFound("This analysis has no stored photo.")
+        response = FileResponse(
+            handle, content_type="image/jpeg", filename="analysis-photo.jpg"
+        )
+        response["Cache-Control"] = "no-store, private"
+        return response

@@ -4,9 +4,10 @@
     slots_bench    free_slots over 31 days with 500 bookings vs a naive scan
     api_bench      DRF list endpoints vs bare Django views on one gunicorn
     query_counts   SQL queries per list request at 5 and 50 rows
+    upload_memory  peak RSS of web request and worker for 48 MP JPEG/PNG16/HEIC
 
 Run from the repository root: ``make bench`` or ``.venv/bin/python bench/run_all.py
-[--api-seconds 24] [--skip engine,slots,api,queries]``. PostgreSQL and Redis on
+[--api-seconds 24] [--skip engine,slots,api,queries,uploads]``. PostgreSQL and Redis on
 127.0.0.1 (own database skincare_bench, Redis DB 7; query_counts makes and drops
 test_skincare_querycounts).
 """
@@ -176,6 +177,15 @@ def markdown(report: dict) -> str:
             "",
             query_counts.markdown(report["queries"]),
         ]
+    if "uploads" in report:
+        import upload_memory
+
+        lines += [
+            "",
+            "## 48 MP uploads: peak memory of the web request and the worker",
+            "",
+            upload_memory.markdown(report["uploads"]),
+        ]
     lines += [
         "",
         "Load test and fault drills: [load.md](load.md), [drills.md](drills.md).",
@@ -203,6 +213,7 @@ def main() -> int:
             str(args.api_rounds),
         ),
         "queries": lambda: run_script("query_counts"),
+        "uploads": lambda: run_script("upload_memory"),
     }
     for name, step in steps.items():
         if name in skip:

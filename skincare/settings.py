@@ -21,7 +21,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # ------------------------------------------------------------------------------
 # Core
 # ------------------------------------------------------------------------------
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Production mode unless DJANGO_DEBUG=true says otherwise: a forgotten variable must
+# never run a real deployment in debug mode. `make run` and the tests set it.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 INSECURE_DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list(
@@ -180,7 +182,20 @@ CELERY_TIMEZONE = "UTC"
 # ------------------------------------------------------------------------------
 # E-mail: SMTP via EMAIL_URL (e.g. smtp://user:pass@host:587/?tls=True)
 # ------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(_email)
+# Mail that goes nowhere would swallow verification, reset and security e-mails.
+UNDELIVERED_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+if not DEBUG and _email["EMAIL_BACKEND"] in UNDELIVERED_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must name an SMTP server in production mode (the console, file, "
+        "memory and dummy backends deliver nothing)."
+    )
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Skincare <no-reply@skincare.local>"
 )
@@ -210,8 +225,15 @@ NOTIFICATION_UNREAD_CACHE_SECONDS = 300
 LANDMARK_MODEL_PATH = env.str("LANDMARK_MODEL_PATH", default="") or str(
     BASE_DIR / "var" / "models" / "face_landmarker.task"
 )
-# Larger uploads answer 413 (file_too_large) before they are read to the end.
-ANALYSIS_PHOTO_MAX_BYTES = env.int("ANALYSIS_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+# Larger uploads answer 413 (file_too_large) before they are read to the end. 64 MB
+# holds a 48 MP phone JPEG or HEIC (5-25 MB) and a 16-bit PNG of one (~55 MB in
+# bench/upload_memory.py). The web request reads only the header; the worker decodes.
+ANALYSIS_PHOTO_MAX_BYTES = env.int("ANALYSIS_PHOTO_MAX_BYTES", default=64 * 1024 * 1024)
+# Analyses a user may start per day (their time zone's calendar day); more answer 429
+# analysis_daily_limit with Retry-After. Deleting analyses does not free the allowance.
+ANALYSIS_MAX_PER_DAY = env.int("ANALYSIS_MAX_PER_DAY", default=20)
+# Lifetime in seconds of the signed photo links in the account export.
+ANALYSIS_PHOTO_LINK_MAX_AGE = env.int("ANALYSIS_PHOTO_LINK_MAX_AGE", default=900)
 # Stored photos are re-encoded (no EXIF) with their longest side at most this.
 ANALYSIS_STORED_PHOTO_MAX_SIDE = env.int("ANALYSIS_STORED_PHOTO_MAX_SIDE", default=2048)
 # Days after which `purge_old_photos` deletes photo files (scores stay); unset = keep.
@@ -236,8 +258,13 @@ ROUTINES_CHECKIN_MAX_DAYS_BACK = env.int("ROUTINES_CHECKIN_MAX_DAYS_BACK", defau
 ROUTINES_REMINDER_GRACE_MINUTES = env.int(
     "ROUTINES_REMINDER_GRACE_MINUTES", default=180
 )
-# Mounts bench-only views (routines/bench_views.py) under /bench/; never in production.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+# The bare comparison views of bench/api_bench.py live in bench/urls.py, mounted only by
+# bench/settings.py. The old switch must not silently do nothing in production.
+if not DEBUG and env.bool("BENCH_VIEWS", default=False):
+    raise ImproperlyConfigured(
+        "BENCH_VIEWS is not a production setting: the bench views are served only "
+        "with DJANGO_SETTINGS_MODULE=bench.settings."
+    )
 
 # ------------------------------------------------------------------------------
 # Consultations
@@ -246,11 +273,21 @@ BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 CONSULTATION_CHANGE_WINDOW_HOURS = env.int(
     "CONSULTATION_CHANGE_WINDOW_HOURS", default=24
 )
+# Upcoming requested/confirmed bookings a patient may hold at once, in all and with
+# one dermatologist; more answer 409 (consultations.services.book_consultation).
+CONSULTATION_MAX_ACTIVE_PER_PATIENT = env.int(
+    "CONSULTATION_MAX_ACTIVE_PER_PATIENT", default=5
+)
+CONSULTATION_MAX_ACTIVE_PER_PAIR = env.int(
+    "CONSULTATION_MAX_ACTIVE_PER_PAIR", default=2
+)
 
 # ------------------------------------------------------------------------------
 # Authentication
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# authenticate() goes through accounts/signin.py: its limits and lockout for everyone.
+AUTHENTICATION_BACKENDS = ["accounts.backends.SignInBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
@@ -306,9 +343,12 @@ ACCOUNT_PURGE_AFTER_DAYS = env.int("ACCOUNT_PURGE_AFTER_DAYS", default=30)
 # ------------------------------------------------------------------------------
 # REST API
 # ------------------------------------------------------------------------------
-# Proxies in front of the app that append to X-Forwarded-For; empty: not configured.
-_num_proxies = env.str("THROTTLE_NUM_PROXIES", default="").strip()
-THROTTLE_NUM_PROXIES = int(_num_proxies) if _num_proxies else None
+# How many proxies in front of the app append to X-Forwarded-For (and set
+# X-Forwarded-Proto). 0: the socket's address is the client, forwarded headers are
+# ignored, since a client can write them. skincare/http.py client_ip() reads it.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES counts proxies: 0 or more.")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -321,7 +361,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "skincare.api.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "skincare.throttling.AnonRateThrottle",
         "skincare.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -344,14 +384,15 @@ REST_FRAMEWORK = {
             "THROTTLE_VERIFY_EMAIL_RESEND_IP", default="10/hour"
         ),
         "password_check": env.str("THROTTLE_PASSWORD_CHECK", default="10/hour"),
+        # accounts/signin.py: password confirmations per client IP
+        "password_check_ip": env.str("THROTTLE_PASSWORD_CHECK_IP", default="30/hour"),
         "export": env.str("THROTTLE_EXPORT", default="10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # How many proxies in front of the app append to X-Forwarded-For. Unset, DRF keys
-    # per-IP throttles on the whole header, which a client can forge; set it (e.g. 1
-    # behind one load balancer) in production.
+    # Our throttles key on skincare.http.client_ip; DRF's own get_ident, used by none
+    # of them, is given the same proxy count.
     # https://www.django-rest-framework.org/api-guide/throttling/#how-clients-are-identified
-    "NUM_PROXIES": THROTTLE_NUM_PROXIES,
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -403,7 +444,24 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Forwarded headers are believed only from the proxies TRUSTED_PROXIES declares;
+# without proxies a client could claim https. (Production with TRUSTED_PROXIES=0 behind
+# a TLS proxy then redirect-loops: set TRUSTED_PROXIES.)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+USE_X_FORWARDED_PORT = env.bool("USE_X_FORWARDED_PORT", default=False)
+if not DEBUG:
+    if "THROTTLE_NUM_PROXIES" in os.environ:
+        raise ImproperlyConfigured(
+            "THROTTLE_NUM_PROXIES was replaced by TRUSTED_PROXIES (the number of "
+            "proxies in front of the app); set that instead."
+        )
+    if (USE_X_FORWARDED_HOST or USE_X_FORWARDED_PORT) and not TRUSTED_PROXIES:
+        raise ImproperlyConfigured(
+            "USE_X_FORWARDED_HOST/PORT trust headers that only a proxy sets: set "
+            "TRUSTED_PROXIES to the number of proxies in front of the app."
+        )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]

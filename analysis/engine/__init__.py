@@ -8,12 +8,16 @@ Public API
     and ``failure_advice``; only a missing or corrupt landmark model raises
     (``EngineUnavailable``, codes ``model_missing`` / ``model_corrupt``).
     ``PhotoAnalysis.to_dict()`` is JSON-serialisable.
+``inspect_image(source: bytes | BinaryIO, *, max_bytes) -> ImageHeader``
+    Upload-time check from the header alone (no pixel decoded); raises
+    ``ImageRejected(code, message)`` with codes ``not_an_image``,
+    ``unsupported_format``, ``file_too_large``, ``image_too_large``,
+    ``image_too_small``, ``corrupt_image`` (header damaged).
 ``check_image(data: bytes) -> None``
-    Upload-time validation; raises ``ImageRejected(code, message)`` with codes
-    ``not_an_image``, ``unsupported_format``, ``file_too_large``,
-    ``image_too_large``, ``image_too_small``, ``corrupt_image``.
-``reencode_without_metadata(data: bytes, *, max_side=None, quality=90) -> bytes``
-    Upright sRGB JPEG without EXIF/XMP/ICC, for storing the photo.
+    Full decode check (same codes; ``corrupt_image`` also for a damaged body).
+``reencode_without_metadata(source, *, max_side=None, quality=90, max_bytes) -> bytes``
+    Upright sRGB JPEG without EXIF/XMP/ICC, for storing the photo; with max_side,
+    bounded memory for 48 MP photos (DCT draft for JPEG, early integer reduce).
 ``check_model(path: str) -> None``
     Readiness probe: raises ``EngineUnavailable`` unless the model file is intact.
 ``lighting_comparable(a: dict, b: dict) -> bool``
@@ -27,7 +31,7 @@ Calibration: ``analysis/engine/CALIBRATION.md``. Show ``DISCLAIMER`` with result
 """
 
 from .compare import TEST_RETEST_NOISE, lighting_comparable, retest_noise
-from .decode import check_image, reencode_without_metadata
+from .decode import ImageHeader, check_image, inspect_image, reencode_without_metadata
 from .errors import EngineError, EngineUnavailable, ImageRejected
 from .landmarks import MODEL_SHA256, check_model
 from .pipeline import (
@@ -54,6 +58,7 @@ __all__ = [
     "ConcernResult",
     "EngineError",
     "EngineUnavailable",
+    "ImageHeader",
     "ImageRejected",
     "PhotoAnalysis",
     "QualityFinding",
@@ -63,6 +68,7 @@ __all__ = [
     "analyse_photo",
     "check_image",
     "check_model",
+    "inspect_image",
     "lighting_comparable",
     "reencode_without_metadata",
     "retest_noise",

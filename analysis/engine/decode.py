@@ -1,8 +1,11 @@
 """Safe decoding of uploaded photos: format sniffing, size limits, orientation, RGB.
 
-Every size check happens on the header, before any pixel is decoded. Large JPEGs are
-decoded at a reduced DCT scale (Pillow draft mode), which is what keeps analysis of a
-12-megapixel photo cheaper than a plain full-resolution decode.
+Every size check happens on the header, before any pixel is decoded
+(``inspect_image`` stops there: the web request uses it). Decoding keeps memory
+bounded for 48-megapixel photos: JPEGs are decoded at a reduced DCT scale (Pillow
+draft mode), other formats are shrunk by an integer factor right after decoding
+(``Image.reduce``), and everything after that works on 8-bit pixels at the target
+size; no float copy of a full-size image is ever made.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -21,7 +25,8 @@ from .errors import ImageRejected
 
 pillow_heif.register_heif_opener()
 
-MAX_BYTES = 30 * 1024 * 1024
+# A 48 MP phone JPEG or HEIC is 5-25 MB; a 16-bit PNG of one, 50-60 MB.
+MAX_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 MIN_SIDE = 256
 ANALYSIS_MAX_SIDE = 1024
@@ -80,15 +85,38 @@ def sniff_format(data: bytes) -> str:
     raise ImageRejected("not_an_image", "The file is not an image.")
 
 
-def _open(data: bytes) -> tuple[Image.Image, str]:
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header of an accepted photo says; no pixel was decoded."""
+
+    format: str
+    width: int
+    height: int
+
+
+def _stream(source: bytes | BinaryIO) -> tuple[BinaryIO, int, bytes]:
+    """A seekable stream at 0, its size in bytes and its first bytes (magic)."""
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    head = stream.read(32)
+    stream.seek(0)
+    return stream, size, head
+
+
+def _open(
+    source: bytes | BinaryIO, *, max_bytes: int = MAX_BYTES
+) -> tuple[Image.Image, str]:
     """Open lazily (header only) and enforce byte and pixel limits before decoding."""
-    if len(data) > MAX_BYTES:
-        raise ImageRejected("file_too_large", f"The file exceeds {MAX_BYTES} bytes.")
-    kind = sniff_format(data)
+    stream, size, head = _stream(source)
+    if size > max_bytes:
+        raise ImageRejected("file_too_large", f"The file exceeds {max_bytes} bytes.")
+    kind = sniff_format(head)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[kind])
+            image = Image.open(stream, formats=_PIL_FORMATS[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected(
             "image_too_large", "The image has too many pixels."
@@ -105,6 +133,17 @@ def _open(data: bytes) -> tuple[Image.Image, str]:
             "image_too_small", f"The image's shorter side is under {MIN_SIDE} pixels."
         )
     return image, kind
+
+
+def inspect_image(
+    source: bytes | BinaryIO, *, max_bytes: int = MAX_BYTES
+) -> ImageHeader:
+    """Check format, byte size and dimensions from the header; decode nothing.
+
+    A body damaged after the header passes; decoding it later raises corrupt_image.
+    """
+    image, kind = _open(source, max_bytes=max_bytes)
+    return ImageHeader(format=kind, width=image.width, height=image.height)
 
 
 def _load(image: Image.Image) -> Image.Image:
@@ -145,14 +184,29 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     return converted if converted is not None else image
 
 
-def _to_rgb8(image: Image.Image) -> Image.Image:
-    """Return an 8-bit RGB image from any mode (CMYK, 16-bit, palette, alpha)."""
+_SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def _grey16_to_rgb8(image: Image.Image, max_side: int | None) -> Image.Image:
+    """16-bit (or 32-bit) grey to 8-bit RGB, shrunk first so no big copy is made."""
+    values = np.asarray(image)
+    if values.dtype not in (np.uint16, np.float32):  # mode I: rare, small in practice
+        values = values.astype(np.float32)
+    if max_side is not None and max(values.shape) > max_side:
+        values = _resize_longest(values, max_side)  # area averaging keeps uint16
+    top = 65535 if values.max() > 255 else 255
+    grey = np.clip(values.astype(np.float32) * (255.0 / top) + 0.5, 0, 255)
+    return Image.fromarray(grey.astype(np.uint8)).convert("RGB")
+
+
+def _to_rgb8(image: Image.Image, *, max_side: int | None = None) -> Image.Image:
+    """Return an 8-bit RGB image from any mode (CMYK, 16-bit, palette, alpha).
+
+    16-bit grey is shrunk to max_side (when given) before it is converted.
+    """
+    if image.mode in _SIXTEEN_BIT:
+        return _grey16_to_rgb8(image, max_side)
     image = _to_srgb(image)
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if values.max() > 255 else 255.0
-        grey = np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
     if image.mode in ("P", "PA", "LA", "RGBA", "RGBa", "La"):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -160,6 +214,18 @@ def _to_rgb8(image: Image.Image) -> Image.Image:
     if image.mode != "RGB":
         return image.convert("RGB")
     return image
+
+
+def _reduce_towards(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink by the largest integer factor that keeps the longest side >= max_side.
+
+    Box averaging at native mode right after decoding, so conversions and the
+    final resize work on a small image. Modes Pillow cannot reduce pass unchanged.
+    """
+    factor = max(image.size) // max_side
+    if factor < 2 or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "I", "F"):
+        return image
+    return image.reduce(factor)
 
 
 def _resize_longest(rgb: np.ndarray, max_side: int) -> np.ndarray:
@@ -203,10 +269,18 @@ def check_image(data: bytes) -> None:
 
 
 def reencode_without_metadata(
-    data: bytes, *, max_side: int | None = None, quality: int = 90
+    source: bytes | BinaryIO,
+    *,
+    max_side: int | None = None,
+    quality: int = 90,
+    max_bytes: int = MAX_BYTES,
 ) -> bytes:
-    """Return an upright sRGB JPEG with no EXIF, XMP, ICC or comments, for storage."""
-    image, kind = _open(data)
+    """Return an upright sRGB JPEG with no EXIF, XMP, ICC or comments, for storage.
+
+    With max_side, memory stays bounded for any accepted photo: the full-size
+    pixels exist once, at their decoded depth, and are shrunk before any copy.
+    """
+    image, kind = _open(source, max_bytes=max_bytes)
     if max_side is not None and kind == "jpeg":
         shrink = max_side / max(image.size)
         if shrink < 1.0:
@@ -214,8 +288,13 @@ def reencode_without_metadata(
                 None,
                 (math.ceil(image.width * shrink), math.ceil(image.height * shrink)),
             )
-    image = _to_rgb8(_orient(_load(image)))
+    image = _load(image)
+    if max_side is not None:
+        # reduce() keeps info (EXIF orientation, ICC profile) for the steps below.
+        image = _reduce_towards(image, max_side)
+    image = _to_rgb8(_orient(image), max_side=max_side)
     rgb = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    del image
     if max_side is not None:
         rgb = _resize_longest(rgb, max_side)
     clean = Image.fromarray(rgb)

@@ -6,11 +6,12 @@ import zlib
 from functools import cache
 
 import factory
+import numpy as np
 from django.utils import timezone
 from PIL import ExifTags, Image
 
 from accounts.tests.factories import UserFactory
-from analysis.models import Analysis
+from analysis.models import Analysis, DailyAnalysisCount
 
 # Lighting stats as the engine reports them in photo_result["image"].
 DAYLIGHT = {
@@ -45,6 +46,17 @@ class AnalysisFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     answers = factory.LazyFunction(lambda: {"after_wash": "shiny_everywhere"})
+
+
+class DailyAnalysisCountFactory(factory.django.DjangoModelFactory):
+    """Today's (UTC) count of started analyses."""
+
+    class Meta:
+        model = DailyAnalysisCount
+
+    user = factory.SubFactory(UserFactory)
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    count = 1
 
 
 class CompletedAnalysisFactory(AnalysisFactory):
@@ -135,3 +147,73 @@ def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
 def stored_files(root) -> list:
     """Every file under a MEDIA_ROOT."""
     return [path for path in root.rglob("*") if path.is_file()]
+
+
+LARGE_SIZE = (8064, 6048)  # 48 MP, what current phone main cameras take
+
+
+def large_photo_rgb(size: tuple[int, int] = LARGE_SIZE) -> np.ndarray:
+    """A photo-like 8-bit RGB frame: lit gradient, the astronaut's face, mild noise.
+
+    The face fills the frame's height, so the engine finds it at analysis scale.
+    """
+    import cv2
+    from skimage import data
+
+    width, height = size
+    ramp = np.array(
+        [[[150, 120, 100], [200, 170, 140]], [[90, 80, 70], [140, 120, 100]]],
+        dtype=np.uint8,
+    )
+    rgb = cv2.resize(ramp, (width, height), interpolation=cv2.INTER_LINEAR)
+    head = np.ascontiguousarray(data.astronaut()[7:263, 97:353])
+    side = height
+    left = (width - side) // 2
+    rgb[:, left : left + side] = cv2.resize(
+        head, (side, side), interpolation=cv2.INTER_CUBIC
+    )
+    noise = np.random.default_rng(12).integers(
+        0, 5, size=(height, width), dtype=np.uint8
+    )
+    return cv2.add(cv2.subtract(rgb, 2), cv2.merge([noise] * 3))
+
+
+def large_photo(kind: str, *, rgb: np.ndarray | None = None) -> bytes:
+    """A 48 MP photo as a phone JPEG (q92), an 8-bit-content 16-bit PNG, or a HEIC.
+
+    The 16-bit PNG widens 8-bit values (x257), as editors do when they export a
+    phone photo at 16 bits: about 55 MB. One with real 16-bit noise in every pixel
+    would be 150-290 MB, over ANALYSIS_PHOTO_MAX_BYTES (413).
+    """
+    import cv2
+    import pillow_heif
+
+    rgb = large_photo_rgb() if rgb is None else rgb
+    if kind == "jpeg":
+        return jpeg(Image.fromarray(rgb))
+    if kind == "png16":
+        wide = rgb[..., ::-1].astype(np.uint16) * 257
+        ok, encoded = cv2.imencode(".png", wide, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        assert ok
+        return encoded.tobytes()
+    if kind == "heic":
+        pillow_heif.register_heif_opener()
+        out = io.BytesIO()
+        Image.fromarray(rgb).save(
+            out, format="HEIF", quality=60, enc_params={"preset": "ultrafast"}
+        )
+        return out.getvalue()
+    raise ValueError(kind)
+
+
+def waiting_analysis(*, data: bytes | None = None, **fields) -> Analysis:
+    """A photo analysis whose upload still waits for the worker (raw file stored)."""
+    from django.core.files.base import ContentFile
+
+    raw_field = Analysis._meta.get_field("raw_upload")
+    name = raw_field.storage.save(
+        raw_field.generate_filename(None, "upload"),
+        ContentFile(face_jpeg_with_gps() if data is None else data),
+    )
+    fields.setdefault("user", UserFactory())
+    return AnalysisFactory(answers=None, raw_upload=name, **fields)

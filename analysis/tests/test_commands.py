@@ -11,6 +11,7 @@ from analysis.tests.factories import (
     AnalysisFactory,
     CompletedAnalysisFactory,
     stored_files,
+    waiting_analysis,
 )
 from notifications.models import Notification
 
@@ -97,6 +98,44 @@ def test_redrive_fails_an_analysis_out_of_attempts(stuck_processing, settings):
     assert Notification.objects.filter(
         idempotency_key=f"analysis:{stuck_processing.pk}:failed"
     ).exists()
+
+
+def test_redrive_prepares_an_analysis_whose_raw_upload_is_still_waiting(
+    media_root, eager_celery, django_capture_on_commit_callbacks
+):
+    # given a photo upload the worker never picked up
+    analysis = waiting_analysis(enqueued_at=timezone.now() - LONG_AGO)
+
+    # when the re-drive runs
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = run("redrive_stuck_analyses")
+
+    # then the photo was prepared and analysed, and the raw upload is gone
+    assert summary == "requeued=1 timed_out=0"
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.COMPLETED, analysis.failure_detail
+    assert not analysis.raw_upload
+    assert [path.parent.name for path in stored_files(media_root)] == ["photos"]
+
+
+def test_redrive_out_of_attempts_deletes_the_waiting_raw_upload(
+    media_root, settings, django_capture_on_commit_callbacks
+):
+    settings.ANALYSIS_MAX_ATTEMPTS = 1
+    analysis = waiting_analysis(
+        status=Analysis.Status.PROCESSING,
+        started_at=timezone.now() - LONG_AGO,
+        attempts=1,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = run("redrive_stuck_analyses")
+
+    assert summary == "requeued=0 timed_out=1"
+    analysis.refresh_from_db()
+    assert (analysis.status, analysis.failure_code) == ("failed", "processing_timeout")
+    assert not analysis.raw_upload
+    assert stored_files(media_root) == []
 
 
 def test_redrive_help_names_the_schedule():

@@ -52,16 +52,21 @@ def test_real_face_is_accepted_then_completes_with_scores(
     ).exists()
 
 
-def test_stored_photo_has_no_exif_at_all(consenting_client, media_root):
+def test_stored_photo_has_no_exif_at_all(
+    consenting_client, media_root, eager_celery, django_capture_on_commit_callbacks
+):
     original = Image.open(io.BytesIO(face_jpeg_with_gps()))
     assert original.getexif().get_ifd(0x8825), "the fixture must carry GPS"
 
-    response = consenting_client.post(
-        URL, {"photo": upload(face_jpeg_with_gps())}, format="multipart"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = consenting_client.post(
+            URL, {"photo": upload(face_jpeg_with_gps())}, format="multipart"
+        )
 
     assert response.status_code == 202
+    # the raw upload is gone: the re-encoded photo is the only file left
     [stored] = stored_files(media_root)
+    assert stored.parent.name == "photos"
     image = Image.open(stored)
     assert image.format == "JPEG"
     assert not image.getexif()
@@ -77,7 +82,69 @@ def test_new_analysis_stays_pending_until_a_worker_runs(consenting_client, media
     analysis = Analysis.objects.get(pk=response.json()["id"])
     assert analysis.status == Analysis.Status.PENDING
     assert analysis.enqueued_at is not None
-    assert analysis.photo.name.startswith("photos/")
+    assert analysis.raw_upload.name.startswith("uploads/")
+    assert not analysis.photo
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(face_jpeg_with_gps, id="small-jpeg"),
+        # over FILE_UPLOAD_MAX_MEMORY_SIZE: Django spools it to a temporary file
+        pytest.param(lambda: png(1600, 1200) + b"\x00" * 3_000_000, id="spooled-png"),
+    ],
+)
+def test_request_stores_the_upload_as_received_and_decodes_nothing(
+    consenting_client, media_root, content
+):
+    """The request keeps the raw bytes; no re-encoded JPEG exists before the task."""
+    data = content()
+
+    response = consenting_client.post(URL, {"photo": upload(data)}, format="multipart")
+
+    assert response.status_code == 202, response.json()
+    [stored] = stored_files(media_root)
+    assert stored.parent.name == "uploads"
+    assert stored.read_bytes() == data
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert not Analysis.objects.get().photo
+
+
+def test_raw_upload_is_deleted_once_the_worker_stored_the_photo(
+    consenting_client, media_root, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = consenting_client.post(
+            URL, {"photo": upload(face_jpeg_with_gps())}, format="multipart"
+        )
+
+    analysis = Analysis.objects.get(pk=response.json()["id"])
+    assert analysis.status == Analysis.Status.COMPLETED
+    assert not analysis.raw_upload
+    assert [path.parent.name for path in stored_files(media_root)] == ["photos"]
+    with Image.open(stored_files(media_root)[0]) as image:
+        assert max(image.size) <= 2048
+
+
+def test_truncated_jpeg_passes_the_header_check_then_fails_as_corrupt_in_the_worker(
+    consenting_client, media_root, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = consenting_client.post(
+            URL, {"photo": upload(_truncated_jpeg())}, format="multipart"
+        )
+
+    assert response.status_code == 202, response.json()
+    analysis = Analysis.objects.get(pk=response.json()["id"])
+    assert (analysis.status, analysis.failure_code) == ("failed", "corrupt_image")
+    assert analysis.failure_advice
+    assert not analysis.raw_upload
+    assert not analysis.photo
+    assert analysis.photo_deleted_at is not None
+    assert stored_files(media_root) == []
+    assert Notification.objects.filter(
+        idempotency_key=f"analysis:{analysis.pk}:failed"
+    ).exists()
 
 
 def test_photo_without_a_face_fails_with_no_face(
@@ -112,7 +179,9 @@ def _truncated_jpeg() -> bytes:
             "not_an_image",
             id="svg",
         ),
-        pytest.param(_truncated_jpeg, "face.jpg", "corrupt_image", id="truncated"),
+        pytest.param(
+            lambda: face_jpeg_with_gps()[:200], "face.jpg", "corrupt_image", id="header"
+        ),
         pytest.param(png_bomb, "face.png", "image_too_large", id="bomb"),
         pytest.param(lambda: png(1, 1), "face.png", "image_too_small", id="1x1"),
         pytest.param(

@@ -11,6 +11,7 @@ from analysis.tests.factories import (
     CompletedAnalysisFactory,
     face_jpeg_with_gps,
     stored_files,
+    waiting_analysis,
 )
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +24,13 @@ def with_photo(user, media_root):
     return analysis
 
 
-def test_export_lists_analyses_with_a_photo_flag_and_no_bytes(user, with_photo):
+def test_export_lists_analyses_with_a_photo_link_and_no_bytes(user, with_photo):
     exported = services.export_user_data(user=user)
 
     [row] = exported["analysis.Analysis"]
     assert row["id"] == str(with_photo.pk)
     assert row["has_photo"] is True
+    assert row["photo_url"].startswith("/api/v1/analysis/photo-links/")
     assert row["scores"]["redness"]["score"] == 33
     assert "photo" not in row
     json.dumps(exported)
@@ -44,6 +46,45 @@ def test_erase_deletes_analyses_and_photo_files(
 
     assert list(Analysis.objects.all()) == [other]
     assert stored_files(media_root) == []
+
+
+def test_erase_deletes_raw_uploads_still_waiting_for_the_worker(
+    user, media_root, django_capture_on_commit_callbacks
+):
+    waiting_analysis(user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_user_data(user=user)
+
+    assert not Analysis.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_deleting_an_analysis_deletes_its_waiting_raw_upload(
+    user, client_for, media_root, django_capture_on_commit_callbacks
+):
+    analysis = waiting_analysis(user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).delete(f"/api/v1/analyses/{analysis.pk}/")
+
+    assert response.status_code == 204
+    assert stored_files(media_root) == []
+
+
+def test_analysis_deleted_while_the_worker_prepares_leaves_no_photo_behind(
+    user, media_root, django_capture_on_commit_callbacks
+):
+    """Deleted after the claim: the re-encoded photo is removed, not orphaned."""
+    analysis = waiting_analysis(user=user)
+    claimed, started_at = services._claim(analysis.pk)
+    Analysis.objects.filter(pk=analysis.pk).delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services._prepare_photo(claimed, started_at)
+
+    assert outcome is not None
+    assert [path.parent.name for path in stored_files(media_root)] == ["uploads"]
 
 
 def test_other_apps_can_read_the_photo(with_photo):

@@ -10,7 +10,12 @@ from PIL import Image
 from skimage import data
 
 from analysis.models import Analysis
-from analysis.tests.factories import stored_files
+from analysis.tests.factories import (
+    LARGE_SIZE,
+    large_photo,
+    large_photo_rgb,
+    stored_files,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,17 +55,25 @@ def heic() -> bytes:
     ],
 )
 def test_unusual_image_is_accepted_and_stored_as_rgb_jpeg(
-    consenting_user, client_for, media_root, make, name, mode
+    consenting_user,
+    client_for,
+    media_root,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+    make,
+    name,
+    mode,
 ):
     content = make()
     if mode is not None:
         assert Image.open(io.BytesIO(content)).mode == mode
 
-    response = client_for(consenting_user).post(
-        URL,
-        {"photo": SimpleUploadedFile(name, content, "application/octet-stream")},
-        format="multipart",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(consenting_user).post(
+            URL,
+            {"photo": SimpleUploadedFile(name, content, "application/octet-stream")},
+            format="multipart",
+        )
 
     assert response.status_code == 202, response.json()
     [stored] = stored_files(media_root)
@@ -68,3 +81,44 @@ def test_unusual_image_is_accepted_and_stored_as_rgb_jpeg(
         assert (image.format, image.mode) == ("JPEG", "RGB")
         assert not image.getexif()
     assert Analysis.objects.get().has_photo
+
+
+@pytest.fixture(scope="session")
+def large_rgb():
+    return large_photo_rgb()
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png16", "heic"])
+def test_48_megapixel_photo_is_accepted_and_analysed_end_to_end(
+    consenting_user,
+    client_for,
+    media_root,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+    settings,
+    large_rgb,
+    kind,
+):
+    # given an 8064x6048 photo of each kind a phone or an editor produces
+    content = large_photo(kind, rgb=large_rgb)
+    header = Image.open(io.BytesIO(content))
+    assert header.size == LARGE_SIZE
+    assert len(content) <= settings.ANALYSIS_PHOTO_MAX_BYTES
+
+    # when it is uploaded and the worker runs
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(consenting_user).post(
+            URL,
+            {"photo": SimpleUploadedFile("photo", content, "application/octet-stream")},
+            format="multipart",
+        )
+
+    # then it is analysed from a stored photo no larger than the stored size
+    assert response.status_code == 202, response.json()
+    analysis = Analysis.objects.get()
+    assert analysis.status == Analysis.Status.COMPLETED, analysis.failure_detail
+    assert analysis.scores
+    [stored] = stored_files(media_root)
+    with Image.open(stored) as image:
+        assert max(image.size) == settings.ANALYSIS_STORED_PHOTO_MAX_SIDE
+        assert image.size[0] > image.size[1]

@@ -12,7 +12,12 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from analysis.engine import ImageRejected, check_image, reencode_without_metadata
+from analysis.engine import (
+    ImageRejected,
+    check_image,
+    inspect_image,
+    reencode_without_metadata,
+)
 from analysis.engine.decode import ANALYSIS_MAX_SIDE, decode_for_analysis
 
 from .conftest import jpeg_bytes, png_bytes
@@ -189,3 +194,57 @@ def test_large_jpeg_is_decoded_near_analysis_size():
 
 def test_check_image_accepts_a_photo(face_rgb):
     check_image(jpeg_bytes(face_rgb))
+
+
+def test_inspect_image_reads_the_header_and_leaves_a_damaged_body_to_the_decoder():
+    data = jpeg_bytes(halves(1200, 900))
+    truncated = data[: len(data) // 2]
+
+    header = inspect_image(io.BytesIO(truncated))
+
+    assert (header.format, header.width, header.height) == ("jpeg", 1200, 900)
+    with pytest.raises(ImageRejected) as info:
+        reencode_without_metadata(io.BytesIO(truncated), max_side=800)
+    assert info.value.code == "corrupt_image"
+
+
+def test_inspect_image_refuses_what_the_header_tells():
+    assert _inspect_code(b"just text" * 10) == "not_an_image"
+    assert _inspect_code(png_with_header_size(40_000, 40_000)) == "image_too_large"
+    assert _inspect_code(png_bytes(halves(300, 200))) == "image_too_small"
+    assert _inspect_code(png_bytes(halves()), max_bytes=100) == "file_too_large"
+
+
+def _inspect_code(data: bytes, **options) -> str:
+    with pytest.raises(ImageRejected) as info:
+        inspect_image(io.BytesIO(data), **options)
+    return info.value.code
+
+
+def test_reencode_of_a_16_bit_grey_png_is_shrunk_before_it_is_converted():
+    ramp = np.tile(np.linspace(0, 65535, 3000, dtype=np.uint16), (2000, 1))
+    out = io.BytesIO()
+    Image.fromarray(ramp).save(out, format="PNG")
+
+    clean = reencode_without_metadata(out.getvalue(), max_side=800)
+
+    image = Image.open(io.BytesIO(clean))
+    assert (image.size, image.mode) == ((800, 533), "RGB")
+    grey = np.asarray(image)[..., 0]
+    assert grey[:, :10].mean() < 10
+    assert grey[:, -10:].mean() > 245
+
+
+def test_reencode_keeps_exif_orientation_through_the_early_reduce():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.fromarray(halves(2400, 1200)).save(out, format="PNG", exif=exif.tobytes())
+
+    clean = reencode_without_metadata(out.getvalue(), max_side=600)
+
+    image = Image.open(io.BytesIO(clean))
+    assert image.size == (300, 600)
+    rgb = np.asarray(image)
+    assert rgb[20, 150, 0] > 150  # red half is now on top
+    assert rgb[580, 150, 2] > 150
