@@ -22,7 +22,10 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well-formed but out of range, e.g. minute 61
+                self.fail("invalid", format="ISO 8601")
             if parsed is not None and parsed.utcoffset() is None:
                 self.fail("naive")
         return super().to_internal_value(value)

@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors import openapi
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
 _HEX = "[0-9a-fA-F]"
@@ -64,6 +65,21 @@ class Error401Serializer(serializers.Serializer):
 class ErrorResponse401Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[("client_error", "client_error")])
     errors = Error401Serializer(many=True)
+
+
+# 429s: DRF's throttles, and limits that services apply (sign-in lock, daily caps).
+RATE_LIMIT_CODES = ["throttled", "account_locked", "analysis_daily_limit"]
+
+
+class RateLimitErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[(c, c) for c in RATE_LIMIT_CODES])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class RateLimitErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = RateLimitErrorSerializer(many=True)
 
 
 class AutoSchema(openapi.AutoSchema):

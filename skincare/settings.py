@@ -403,7 +403,10 @@ DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_HANDLER_CLASS": "skincare.errors.ExceptionHandler",
     # simplejwt's own 401 codes (token_not_valid, ...) are part of the contract.
-    "ERROR_SCHEMAS": {"401": "skincare.api.ErrorResponse401Serializer"},
+    "ERROR_SCHEMAS": {
+        "401": "skincare.api.ErrorResponse401Serializer",
+        "429": "skincare.api.RateLimitErrorResponseSerializer",
+    },
 }
 
 SPECTACULAR_SETTINGS = {

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
@@ -28,7 +29,17 @@ from notifications.models import Notification
 LOGOUT_URL = "/api/v1/auth/logout/"
 THREADS = 8
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_password_hashing", "_roomy_ip_limit")
+
+
+@pytest.fixture
+def _roomy_ip_limit(monkeypatch):
+    """These tests are about token families, not the per-IP limit they all share."""
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {**SimpleRateThrottle.THROTTLE_RATES, "auth": "1000/min"},
+    )
 
 
 def refresh(client, token):

@@ -116,6 +116,15 @@ def test_naive_start_is_refused(auth_client, dermatologist, monday):
     assert codes(response) == [("naive", "start")]
 
 
+def test_out_of_range_start_answers_400_not_500(auth_client, dermatologist, monday):
+    data = payload(dermatologist, paris(monday, 9))
+    data["start"] = "2030-01-07T09:61:00+01:00"
+
+    response = auth_client.post(URL, data)
+
+    assert codes(response) == [("invalid", "start")]
+
+
 def test_unknown_type_is_refused(auth_client, monday):
     dermatologist = DermatologistFactory(types=[("video", 30, "60.00")])
 
