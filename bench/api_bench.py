@@ -5,7 +5,8 @@ bench/settings.py, which adds the bare views of bench/urls.py) serves both sides
 two pairs:
 
     GET /api/v1/routines/       vs  /bench/routines/       (bench/routines_views.py)
-    GET /api/v1/notifications/  vs  /bench/notifications/  (bench/notifications_views.py)
+    GET /api/v1/notifications/  vs  /bench/notifications/
+                                (bench/notifications_views.py)
 
 Each pair answers the same JSON from the same queries after the same JWT check (the
 bench checks the bodies are equal before it measures); the difference is what DRF adds

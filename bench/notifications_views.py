@@ -1,4 +1,4 @@
-"""Bench-only views (bench.urls, served only with bench.settings): the notification feed without DRF.
+"""Bench-only view: the notification feed without DRF (bench/urls.py, bench.settings).
 
 It runs the same queries as ``GET notifications/`` (the selector's feed, its count
 and its first page of 20) after the same JWT check, and answers the same JSON shape

@@ -1,4 +1,4 @@
-"""Bench-only views (bench.urls, served only with bench.settings): the routines list without DRF.
+"""Bench-only view: the routines list without DRF (bench/urls.py, bench.settings).
 
 It runs the same selector, warnings and output functions as ``GET routines/`` and
 the same JWT check, and answers with Django's JsonResponse, so

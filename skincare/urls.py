@@ -31,4 +31,3 @@ urlpatterns = [
 handler400 = "skincare.errors.bad_request"
 handler404 = "skincare.errors.not_found"
 handler500 = "skincare.errors.server_failure"
-

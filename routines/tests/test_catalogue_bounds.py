@@ -1,4 +1,4 @@
-"""Anonymous catalogue queries are bounded, and only known parameters make cache keys."""
+"""Anonymous catalogue queries are bounded; only known parameters make cache keys."""
 
 import pytest
 
