@@ -4,9 +4,11 @@ import shutil
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import DermatologistUserFactory, UserFactory
+from skincare.celery import app as celery_app
 from skincare.testing import require_postgres, skip_or_fail
 
 
@@ -97,3 +99,35 @@ def requires_chromium():
     if path is None:
         skip_or_fail("chromium is not installed")
     return path
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A private, empty MEDIA_ROOT for the test."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in process, whatever the environment's broker settings."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    """Set throttle rates for the test (every other scope keeps its rate)."""
+
+    def set_rates(**scopes: str) -> None:
+        monkeypatch.setattr(
+            SimpleRateThrottle,
+            "THROTTLE_RATES",
+            {**SimpleRateThrottle.THROTTLE_RATES, **scopes},
+        )
+
+    return set_rates

@@ -41,7 +41,6 @@ from consultations.tests.factories import (
 from notifications.models import Delivery, Notification, Preference
 from routines import services as routine_services
 from routines.tests.factories import RoutineFactory, RoutineStepFactory
-from skincare.celery import app as celery_app
 from skincare.testing import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
@@ -55,22 +54,6 @@ NOTES = "Notes: contact dermatitis, likely from the new earrings"
 # Text columns holding a generic foreign key (content type + id).
 GENERIC_FKS = {("django_admin_log", "object_id")}
 TEXT_TYPES = {"CharField", "TextField", "JSONField", "SlugField", "EmailField"}
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def text_columns() -> dict[str, list[tuple[str, bool]]]:

@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
@@ -33,13 +32,9 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing", "_roomy_ip_limit")
 
 
 @pytest.fixture
-def _roomy_ip_limit(monkeypatch):
+def _roomy_ip_limit(rates):
     """These tests are about token families, not the per-IP limit they all share."""
-    monkeypatch.setattr(
-        SimpleRateThrottle,
-        "THROTTLE_RATES",
-        {**SimpleRateThrottle.THROTTLE_RATES, "auth": "1000/min"},
-    )
+    rates(auth="1000/min")
 
 
 def refresh(client, token):

@@ -15,7 +15,6 @@ from django.contrib.auth import authenticate
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -117,20 +116,6 @@ DOORS = {**SIGN_IN_DOORS, **CONFIRM_DOORS}
 @pytest.fixture(params=list(DOORS))
 def door(request) -> Door:
     return DOORS[request.param]
-
-
-@pytest.fixture
-def rates(monkeypatch):
-    """Set throttle rates for the test (every other scope keeps its rate)."""
-
-    def set_rates(**scopes: str) -> None:
-        monkeypatch.setattr(
-            SimpleRateThrottle,
-            "THROTTLE_RATES",
-            {**SimpleRateThrottle.THROTTLE_RATES, **scopes},
-        )
-
-    return set_rates
 
 
 def limit_code(response) -> str | None:

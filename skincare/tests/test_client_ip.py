@@ -22,18 +22,6 @@ def spoofed() -> dict[str, str]:
     return {"REMOTE_ADDR": SOCKET, "HTTP_X_FORWARDED_FOR": f"10.0.{next(_spoofs)}.1"}
 
 
-@pytest.fixture
-def rates(monkeypatch):
-    def set_rates(**scopes: str) -> None:
-        monkeypatch.setattr(
-            SimpleRateThrottle,
-            "THROTTLE_RATES",
-            {**SimpleRateThrottle.THROTTLE_RATES, **scopes},
-        )
-
-    return set_rates
-
-
 def _meta(**meta):
     return RequestFactory().get("/", **meta)
 

@@ -31,14 +31,6 @@ def record_request_id_task() -> str:
     return request_id_var.get()
 
 
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 def json_formatter() -> JsonFormatter:
     spec = settings.LOGGING["formatters"]["json"]
     return JsonFormatter(spec["fmt"], rename_fields=spec["rename_fields"])
