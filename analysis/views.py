@@ -222,15 +222,7 @@ class AnalysisViewSet(
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, JPEGRenderer])
     def photo(self, request, pk=None):
         """The analysis photo (EXIF-free JPEG), for its owner only; never cached."""
-        analysis = self.get_object()
-        handle = services.open_photo(analysis=analysis)
-        if handle is None:
-            raise NotFound("This analysis has no stored photo.")
-        response = FileResponse(
-            handle, content_type="image/jpeg", filename="analysis-photo.jpg"
-        )
-        response["Cache-Control"] = "no-store, private"
-        return response
+        return photo_response(self.get_object())
 
     @extend_schema(responses=ProgressSerializer)
     @action(detail=False, methods=["get"])
@@ -238,6 +230,18 @@ class AnalysisViewSet(
         """Per-concern scores over time with changes, noise and lighting checks."""
         data = selectors.progress_for(user=request.user)
         return Response(ProgressSerializer(data).data)
+
+
+def photo_response(analysis) -> FileResponse:
+    """The stored photo as a private, never-cached JPEG; 404 when there is none."""
+    handle = services.open_photo(analysis=analysis)
+    if handle is None:
+        raise NotFound("This analysis has no stored photo.")
+    response = FileResponse(
+        handle, content_type="image/jpeg", filename="analysis-photo.jpg"
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 class QuestionnaireView(APIView):
@@ -277,11 +281,4 @@ class PhotoLinkView(APIView):
             analysis = services.analysis_for_photo_link(token=token)
         except PhotoLinkInvalid as exc:
             raise NotFound(exc.message) from exc
-        handle = services.open_photo(analysis=analysis)
-        if handle is None:
-            raise NotFound("This analysis has no stored photo.")
-        response = FileResponse(
-            handle, content_type="image/jpeg", filename="analysis-photo.jpg"
-        )
-        response["Cache-Control"] = "no-store, private"
-        return response
+        return photo_response(analysis)
