@@ -1,7 +1,5 @@
 """Domain errors of accounts; each carries the stable code the API answers with."""
 
-import math
-
 from skincare.errors import DomainError
 
 
@@ -10,6 +8,8 @@ class AccountError(DomainError):
 
     code = "account_error"
     message = "The account operation failed."
+    # Errors about no one field answer as the form as a whole, like DRF's own.
+    field = "non_field_errors"
 
 
 class InvalidToken(AccountError):
@@ -66,15 +66,14 @@ class InvalidCredentials(AccountError):
 
 
 class RateLimited(AccountError):
-    """Refused before the password is looked at; try again in wait_seconds."""
+    """Refused before the password is looked at; try again in retry_after seconds."""
 
     status = 429
     code = "throttled"
     message = "Too many attempts; try again later."
 
     def __init__(self, wait_seconds: float):
-        super().__init__()
-        self.wait_seconds = max(math.ceil(wait_seconds), 1)
+        super().__init__(retry_after=wait_seconds)
 
 
 class SignInThrottled(RateLimited):

@@ -44,11 +44,11 @@ class SignInForm(AuthenticationForm):
                 require=self.admits,
             )
         except errors.RateLimited as exc:
-            self.retry_after = exc.wait_seconds
+            self.retry_after = exc.retry_after
             raise forms.ValidationError(
                 self.error_messages[exc.code],
                 code=exc.code,
-                params={"minutes": math.ceil(exc.wait_seconds / 60)},
+                params={"minutes": math.ceil(exc.retry_after / 60)},
             ) from None
         except errors.InvalidCredentials:
             raise self.get_invalid_login_error() from None

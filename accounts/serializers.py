@@ -8,7 +8,6 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts import errors, signin, tokens
-from accounts.exceptions import to_api_error
 from accounts.models import User
 from accounts.refresh import FamilyRefreshToken
 from accounts.signin import normalise_email
@@ -91,8 +90,6 @@ class SignInSerializer(TokenObtainPairSerializer):
             raise AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
             ) from None
-        except errors.RateLimited as exc:
-            raise to_api_error(exc) from None
         refresh = self.get_token(self.user)
         if jwt_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
@@ -131,10 +128,7 @@ class PasswordResetConfirmSerializer(api_serializers.Serializer):
     new_password = _password_field()
 
     def validate(self, attrs):
-        try:
-            user = tokens.check_token(tokens.PASSWORD_RESET, attrs["token"]).user
-        except errors.AccountError as exc:
-            raise to_api_error(exc) from None
+        user = tokens.check_token(tokens.PASSWORD_RESET, attrs["token"]).user
         try:
             validate_new_password(attrs["new_password"], user)
         except serializers.ValidationError as exc:

@@ -3,15 +3,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from accounts import errors, lifecycle, services, throttles
-from accounts.exceptions import to_api_error
-from accounts.refresh import RefreshRefused, rotate_refresh_token, sign_out
+from accounts import lifecycle, services, throttles
+from accounts.refresh import rotate_refresh_token, sign_out
 from accounts.schema import BodyOnDeleteAutoSchema
 from accounts.serializers import (
     DeleteAccountSerializer,
@@ -48,14 +46,6 @@ RESET_ACCEPTED = (
 )
 
 
-def _run(call):
-    """Call a service; a domain error becomes the API error with its stable code."""
-    try:
-        return call()
-    except errors.AccountError as exc:
-        raise to_api_error(exc) from None
-
-
 @extend_validation_errors(["email_taken"], field_name="email")
 class RegisterView(APIView):
     """Create a patient account."""
@@ -75,14 +65,12 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = _run(
-            lambda: services.register_user(
-                email=data["email"],
-                password=data["password"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                timezone_name=data["timezone"],
-            )
+        user = services.register_user(
+            email=data["email"],
+            password=data["password"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            timezone_name=data["timezone"],
         )
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -109,9 +97,7 @@ class VerifyEmailView(APIView):
     def post(self, request):
         serializer = VerifyEmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = _run(
-            lambda: services.verify_email(token=serializer.validated_data["token"])
-        )
+        user = services.verify_email(token=serializer.validated_data["token"])
         return Response({"email": user.email, "email_verified": True})
 
 
@@ -131,7 +117,7 @@ class VerifyEmailResendView(APIView):
         "else to the account's unverified address; `already_verified` otherwise.",
     )
     def post(self, request):
-        email = _run(lambda: services.resend_email_verification(user=request.user))
+        email = services.resend_email_verification(user=request.user)
         return Response(
             {"detail": f"A new code was sent to {email}."},
             status=status.HTTP_202_ACCEPTED,
@@ -164,14 +150,6 @@ REFRESH_RULES = (
 )
 
 
-def _refresh_call(call):
-    """Call a refresh token service; a refused token answers 401 with its code."""
-    try:
-        return call()
-    except RefreshRefused as exc:
-        raise AuthenticationFailed(exc.message, code=exc.code) from None
-
-
 class TokenRefreshView(APIView):
     """Exchange a refresh token for a new access and refresh token (rotation)."""
 
@@ -193,9 +171,7 @@ class TokenRefreshView(APIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refresh = _refresh_call(
-            lambda: rotate_refresh_token(refresh=serializer.validated_data["refresh"])
-        )
+        refresh = rotate_refresh_token(refresh=serializer.validated_data["refresh"])
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
@@ -222,7 +198,7 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _refresh_call(lambda: sign_out(refresh=serializer.validated_data["refresh"]))
+        sign_out(refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -272,11 +248,7 @@ class PasswordResetConfirmView(APIView):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _run(
-            lambda: services.reset_password(
-                token=data["token"], new_password=data["new_password"]
-            )
-        )
+        services.reset_password(token=data["token"], new_password=data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -297,13 +269,11 @@ class PasswordChangeView(APIView):
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        refresh = _run(
-            lambda: services.change_password(
-                user=request.user,
-                current_password=data["current_password"],
-                new_password=data["new_password"],
-                client_ip=client_ip(request),
-            )
+        refresh = services.change_password(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            client_ip=client_ip(request),
         )
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
@@ -350,12 +320,10 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     def delete(self, request, *args, **kwargs):
         serializer = DeleteAccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _run(
-            lambda: services.delete_account(
-                user=request.user,
-                password=serializer.validated_data["password"],
-                client_ip=client_ip(request),
-            )
+        services.delete_account(
+            user=request.user,
+            password=serializer.validated_data["password"],
+            client_ip=client_ip(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -377,13 +345,11 @@ class EmailChangeView(APIView):
         serializer = EmailChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = _run(
-            lambda: services.request_email_change(
-                user=request.user,
-                new_email=data["new_email"],
-                password=data["password"],
-                client_ip=client_ip(request),
-            )
+        user = services.request_email_change(
+            user=request.user,
+            new_email=data["new_email"],
+            password=data["password"],
+            client_ip=client_ip(request),
         )
         return Response(ProfileSerializer(user).data, status=status.HTTP_202_ACCEPTED)
 

@@ -1,41 +1,42 @@
 """Domain errors of the analysis app; each carries the stable code the API answers."""
 
+from skincare.errors import DomainError
 
-class AnalysisError(Exception):
+
+class AnalysisError(DomainError):
     """Base class: `code` is machine-readable, the message is for people."""
 
     code = "analysis_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
 
 
 class PhotoConsentRequired(AnalysisError):
     """The user has not consented to photo analysis."""
 
+    status = 403
     code = "photo_consent_required"
 
 
 class PhotoRejected(AnalysisError):
     """The upload is not a photo the engine accepts (code from the engine)."""
 
+    field = "photo"
+
+    @property
+    def status(self) -> int:
+        return 413 if self.code == "file_too_large" else 400
+
 
 class DailyLimitReached(AnalysisError):
     """The user started ANALYSIS_MAX_PER_DAY analyses today (their time zone)."""
 
+    status = 429
     code = "analysis_daily_limit"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class PhotoLinkInvalid(AnalysisError):
     """A signed photo link that is forged, expired, or no longer points anywhere."""
 
+    status = 404
     code = "not_found"
 
 
@@ -43,6 +44,7 @@ class NothingToAnalyse(AnalysisError):
     """Neither a photo nor questionnaire answers were given."""
 
     code = "photo_or_questionnaire_required"
+    field = "non_field_errors"
 
 
 # User-facing reasons for failure codes the engine and this app produce.

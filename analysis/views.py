@@ -11,12 +11,7 @@ from drf_standardized_errors.openapi_validation_errors import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
-    APIException,
-    ErrorDetail,
     NotFound,
-    PermissionDenied,
-    Throttled,
-    ValidationError,
 )
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -26,10 +21,6 @@ from rest_framework.views import APIView
 
 from analysis import selectors, services
 from analysis.errors import (
-    DailyLimitReached,
-    NothingToAnalyse,
-    PhotoConsentRequired,
-    PhotoLinkInvalid,
     PhotoRejected,
 )
 from analysis.models import Analysis
@@ -48,17 +39,6 @@ from skincare.api import UUID_LOOKUP_REGEX
 ENVELOPE_ALLOWANCE = 64 * 1024
 
 
-class FileTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The photo is too large."
-    default_code = "file_too_large"
-
-
-class DailyLimitExceeded(Throttled):
-    default_detail = "You started the most analyses allowed today."
-    default_code = "analysis_daily_limit"
-
-
 class _SizeLimitUploadHandler(FileUploadHandler):
     """Stops reading an uploaded file as soon as it passes the limit."""
 
@@ -68,7 +48,9 @@ class _SizeLimitUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > self.limit:
-            raise FileTooLarge(f"The photo exceeds {self.limit} bytes.")
+            raise PhotoRejected(
+                f"The photo exceeds {self.limit} bytes.", code="file_too_large"
+            )
         return raw_data
 
     def file_complete(self, file_size):
@@ -83,7 +65,7 @@ def _limit_upload(request) -> None:
     except ValueError:
         length = 0
     if length > limit + ENVELOPE_ALLOWANCE:
-        raise FileTooLarge(f"The photo exceeds {limit} bytes.")
+        raise PhotoRejected(f"The photo exceeds {limit} bytes.", code="file_too_large")
     django_request = request._request
     django_request.upload_handlers.insert(
         0, _SizeLimitUploadHandler(django_request, limit=limit)
@@ -179,24 +161,11 @@ class AnalysisViewSet(
         serializer = AnalysisCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photo = serializer.validated_data.get("photo")
-        try:
-            analysis = services.create_analysis(
-                user=request.user,
-                photo=photo,
-                answers=serializer.validated_data.get("questionnaire"),
-            )
-        except PhotoConsentRequired as exc:
-            raise PermissionDenied(exc.message, code=exc.code) from exc
-        except DailyLimitReached as exc:
-            raise DailyLimitExceeded(wait=exc.retry_after) from exc
-        except PhotoRejected as exc:
-            if exc.code == "file_too_large":
-                raise FileTooLarge(exc.message) from exc
-            raise ValidationError(
-                {"photo": [ErrorDetail(exc.message, code=exc.code)]}
-            ) from exc
-        except NothingToAnalyse as exc:
-            raise ValidationError(exc.message, code=exc.code) from exc
+        analysis = services.create_analysis(
+            user=request.user,
+            photo=photo,
+            answers=serializer.validated_data.get("questionnaire"),
+        )
         return Response(
             AnalysisAcceptedSerializer(analysis).data,
             status=status.HTTP_202_ACCEPTED,
@@ -277,8 +246,4 @@ class PhotoLinkView(APIView):
         owner and expires after ANALYSIS_PHOTO_LINK_MAX_AGE seconds (15 minutes by
         default); export again for fresh ones. Never cached.
         """
-        try:
-            analysis = services.analysis_for_photo_link(token=token)
-        except PhotoLinkInvalid as exc:
-            raise NotFound(exc.message) from exc
-        return photo_response(analysis)
+        return photo_response(services.analysis_for_photo_link(token=token))

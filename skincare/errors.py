@@ -1,12 +1,21 @@
 """Error responses outside DRF views, in the API's error shape for API paths."""
 
 import logging
+import math
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found, server_error
 from drf_standardized_errors import handler
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    ErrorDetail,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    ValidationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -14,39 +23,59 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """A refused operation of some app's services, with the API's stable `code`.
 
-    Each app subclasses it in its `errors.py`; its views map it to an API error.
+    Each app subclasses it in its `errors.py`. Views let it propagate: the API's
+    exception handler (below) answers it with `status`, `code` and `message`, on
+    `field` for a 400 that names one, and with Retry-After when `retry_after` is set.
     """
 
     code = "error"
     status = 400
     field: str | None = None
     message = "The operation was refused."
+    retry_after: int | None = None
 
-    def __init__(self, message: str | None = None, *, field: str | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message or self.message)
         self.message = message or self.message
         if field is not None:
             self.field = field
+        if code is not None:
+            self.code = code
+        if retry_after is not None:
+            self.retry_after = max(math.ceil(retry_after), 1)
 
     @property
     def detail(self) -> str:
         return self.message
 
 
-class BadRequest(APIException):
-    status_code = 400
-
-
-class Conflict(APIException):
-    status_code = 409
+STATUS_EXCEPTIONS = {
+    401: AuthenticationFailed,
+    403: PermissionDenied,
+    404: NotFound,
+}
 
 
 def api_error(exc: DomainError) -> APIException:
-    """The API error for a domain error: on its field if it has one, with its code."""
+    """The API error for a domain error, in the one shape every app answers."""
+    detail = ErrorDetail(exc.detail, code=exc.code)
     if exc.status == 400 and exc.field:
-        return ValidationError({exc.field: [ErrorDetail(exc.detail, code=exc.code)]})
-    error_class = Conflict if exc.status == 409 else BadRequest
-    return error_class(detail=exc.detail, code=exc.code)
+        return ValidationError({exc.field: [detail]})
+    if exc.status == 429:
+        return Throttled(wait=exc.retry_after, detail=exc.detail, code=exc.code)
+    known = STATUS_EXCEPTIONS.get(exc.status)
+    if known is not None:  # DRF's own, e.g. 401 with its WWW-Authenticate header
+        return known(detail=exc.detail, code=exc.code)
+    error = APIException(detail=exc.detail, code=exc.code)
+    error.status_code = exc.status
+    return error
 
 
 def _is_api(request) -> bool:
@@ -95,6 +124,8 @@ class ExceptionHandler(handler.ExceptionHandler):
     """drf-standardized-errors' handler; a lost database connection answers 503."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DomainError):
+            return api_error(exc)
         if isinstance(exc, OperationalError | InterfaceError):
             logger.warning("database unavailable: %s", exc)
             return ServiceUnavailable()
