@@ -30,6 +30,17 @@ class TokenUsed(AccountError):
     field = "token"
 
 
+class PasswordRejected(AccountError):
+    """A new password that breaks Django's password validators, one message each."""
+
+    code = "invalid"
+    message = "This password is not allowed."
+
+    def __init__(self, messages: list[str], *, field: str):
+        super().__init__(" ".join(messages), field=field)
+        self.messages = list(messages)
+
+
 class WrongPassword(AccountError):
     code = "wrong_password"
     message = "The password is not correct."
@@ -59,10 +70,15 @@ class RestoreWindowClosed(AccountError):
 
 
 class InvalidCredentials(AccountError):
-    """Unknown address, wrong password, or an account this way in does not admit."""
+    """Unknown address, wrong password, or an account this way in does not admit.
 
-    code = "invalid_credentials"
-    message = "The e-mail address or the password is not correct."
+    Answered like simplejwt answers bad credentials: 401 ``no_active_account``.
+    """
+
+    status = 401
+    code = "no_active_account"
+    message = "No active account found with the given credentials"
+    field = None
 
 
 class RateLimited(AccountError):

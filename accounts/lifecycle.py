@@ -5,21 +5,23 @@ Every app that stores data about a user exposes, in its own ``services.py``::
     def export_user_data(*, user) -> dict:  # {"app_label.ModelName": [row, ...]}
     def erase_user_data(*, user) -> None:   # delete or anonymise; files included
 
-Export rows are JSON-ready dicts with an ``"id"``; every model with a ForeignKey or
-OneToOneField to the user must appear under its label (even with an empty list);
-``accounts/tests/test_export.py`` fails otherwise. Files are not inlined: a row
-links to them (analysis photos: short-lived signed ``photo_url``). Erasure runs
-inside one transaction per account; files should be removed with
-``transaction.on_commit``.
+Export rows are JSON-ready dicts with an ``"id"``, made by ``export_rows``; every
+model with a ForeignKey or OneToOneField to the user must appear under its label
+(even with an empty list); ``accounts/tests/test_export.py`` fails otherwise. Files
+are not inlined: a row links to them (analysis photos: short-lived signed
+``photo_url``). Erasure runs inside one transaction per account; files should be
+removed with ``transaction.on_commit``.
 """
 
 import importlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,27 +40,32 @@ EXPORT_FORMAT_VERSION = 2
 
 def _hooks(name: str) -> Iterator[tuple[str, Callable]]:
     for label in DATA_OWNERS:
-        module_name = f"{label}.services"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        hook = getattr(module, name, None)
-        if hook is not None:
-            yield label, hook
+        yield label, getattr(importlib.import_module(f"{label}.services"), name)
 
 
-def model_rows(queryset: QuerySet, *, exclude: tuple[str, ...] = ()) -> list[dict]:
-    """Every concrete field of every row, keyed by attribute name (``user_id``)."""
+def export_rows(
+    queryset: QuerySet,
+    *,
+    exclude: tuple[str, ...] = (),
+    many_to_many: tuple[str, ...] = (),
+) -> list[dict]:
+    """The rows as JSON-ready dicts; every app's ``export_user_data`` builds on it.
+
+    Each concrete field but those in ``exclude`` is keyed by attribute name
+    (``user_id``); each many-to-many field in ``many_to_many`` is the list of its
+    objects' ``str()``.
+    """
     fields = [
         f.attname for f in queryset.model._meta.concrete_fields if f.name not in exclude
     ]
-    rows = []
-    for row in queryset.values(*fields):
-        rows.append({k: str(v) if k == "id" else v for k, v in row.items()})
-    return rows
+    rows = list(queryset.values(*fields))
+    if many_to_many:
+        related = queryset.prefetch_related(*many_to_many).only("pk").in_bulk()
+        for row in rows:
+            obj = related[row["id"]]
+            for name in many_to_many:
+                row[name] = [str(item) for item in getattr(obj, name).all()]
+    return json.loads(json.dumps(rows, cls=DjangoJSONEncoder))
 
 
 def build_user_export(*, user: User) -> dict:

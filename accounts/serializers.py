@@ -1,16 +1,12 @@
-from django.contrib.auth import password_validation
 from django.contrib.auth.models import update_last_login
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts import errors, signin, tokens
+from accounts import signin
 from accounts.models import User
 from accounts.refresh import FamilyRefreshToken
-from accounts.signin import normalise_email
 from accounts.validators import iana_timezones
 from skincare import serializers as api_serializers
 from skincare.http import client_ip
@@ -23,50 +19,20 @@ class TimezoneField(serializers.ChoiceField):
         super().__init__(choices=sorted(iana_timezones()), **kwargs)
 
 
-class RegisterSerializer(api_serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        write_only=True, trim_whitespace=False, max_length=128
-    )
-    first_name = serializers.CharField(max_length=150, required=False, default="")
-    last_name = serializers.CharField(max_length=150, required=False, default="")
-    timezone = TimezoneField(required=False, default="UTC")
-
-    def validate_email(self, value: str) -> str:
-        value = normalise_email(value)
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError(
-                "An account with this e-mail address already exists.",
-                code="email_taken",
-            )
-        return value
-
-    def validate(self, attrs):
-        candidate = User(
-            email=attrs["email"],
-            first_name=attrs["first_name"],
-            last_name=attrs["last_name"],
-        )
-        try:
-            password_validation.validate_password(attrs["password"], user=candidate)
-        except Exception as exc:
-            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
-        return attrs
-
-
-def validate_new_password(password: str, user: User) -> str:
-    """Django's password validators, reported like registration reports them."""
-    try:
-        password_validation.validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(list(exc.messages)) from exc
-    return password
-
-
 def _password_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(
         write_only=True, trim_whitespace=False, max_length=128, **kwargs
     )
+
+
+class RegisterSerializer(api_serializers.Serializer):
+    """The new account's shape; accounts.services.register_user decides the rest."""
+
+    email = serializers.EmailField(max_length=254)
+    password = _password_field()
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")
+    timezone = TimezoneField(required=False, default="UTC")
 
 
 class SignInSerializer(TokenObtainPairSerializer):
@@ -80,16 +46,11 @@ class SignInSerializer(TokenObtainPairSerializer):
     token_class = FamilyRefreshToken
 
     def validate(self, attrs):
-        try:
-            self.user = signin.sign_in(
-                email=attrs[self.username_field],
-                password=attrs["password"],
-                client_ip=client_ip(self.context["request"]),
-            )
-        except errors.InvalidCredentials:
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from None
+        self.user = signin.sign_in(
+            email=attrs[self.username_field],
+            password=attrs["password"],
+            client_ip=client_ip(self.context["request"]),
+        )
         refresh = self.get_token(self.user)
         if jwt_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
@@ -127,21 +88,10 @@ class PasswordResetConfirmSerializer(api_serializers.Serializer):
     token = serializers.CharField(max_length=1024, trim_whitespace=True)
     new_password = _password_field()
 
-    def validate(self, attrs):
-        user = tokens.check_token(tokens.PASSWORD_RESET, attrs["token"]).user
-        try:
-            validate_new_password(attrs["new_password"], user)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"new_password": exc.detail}) from exc
-        return attrs
-
 
 class PasswordChangeSerializer(api_serializers.Serializer):
     current_password = _password_field()
     new_password = _password_field()
-
-    def validate_new_password(self, value: str) -> str:
-        return validate_new_password(value, self.context["request"].user)
 
 
 class DeleteAccountSerializer(api_serializers.Serializer):

@@ -5,6 +5,8 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import (
@@ -18,6 +20,7 @@ from accounts.models import User
 from accounts.refresh import FamilyRefreshToken
 from accounts.signin import normalise_email
 from notifications.services import notify
+from routines import services as routine_services
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,14 @@ CONSENT_FIELDS = {
 # ------------------------------------------------------------------------------
 # Registration and profile
 # ------------------------------------------------------------------------------
+def check_new_password(*, password: str, user: User, field: str) -> None:
+    """Apply Django's password validators; PasswordRejected lists every failure."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise errors.PasswordRejected(exc.messages, field=field) from None
+
+
 @transaction.atomic
 def register_user(
     *,
@@ -41,12 +52,17 @@ def register_user(
     timezone_name: str = "UTC",
 ) -> User:
     """Create a patient account and send the verification e-mail."""
+    email = normalise_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise errors.EmailTaken()
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    check_new_password(password=password, user=candidate, field="password")
     try:
-        # A concurrent registration may take the address between the serializer's
-        # check and this insert; the unique index decides.
+        # A concurrent registration may take the address between the check above and
+        # this insert; the unique index decides.
         with transaction.atomic():
             user = User.objects.create_user(
-                email=normalise_email(email),
+                email=email,
                 password=password,
                 first_name=first_name,
                 last_name=last_name,
@@ -77,6 +93,7 @@ def update_profile(*, user: User, **changes) -> User:
     if update_fields:
         user.full_clean(exclude=["password"], validate_unique=False)
         user.save(update_fields=update_fields)
+        routine_services.profile_changed(user=user, fields=update_fields)
     return user
 
 
@@ -219,6 +236,7 @@ def _set_password(*, user: User, new_password: str) -> None:
 def reset_password(*, token: str, new_password: str) -> User:
     """Set a new password from a reset token; every refresh token is revoked."""
     user = tokens.check_token(tokens.PASSWORD_RESET, token, for_update=True).user
+    check_new_password(password=new_password, user=user, field="new_password")
     _set_password(user=user, new_password=new_password)
     return user
 
@@ -227,6 +245,7 @@ def change_password(
     *, user: User, current_password: str, new_password: str, client_ip: str
 ) -> RefreshToken:
     """Change the password, revoke every session and return one for this device."""
+    check_new_password(password=new_password, user=user, field="new_password")
     signin.confirm_password(
         user=user,
         password=current_password,
@@ -301,11 +320,13 @@ USER_EXPORT_EXCLUDE = ("password",)
 
 def export_user_data(*, user: User) -> dict:
     """The account row itself, without the password hash."""
-    from accounts.lifecycle import model_rows
+    from accounts.lifecycle import export_rows
 
-    rows = model_rows(User.objects.filter(pk=user.pk), exclude=USER_EXPORT_EXCLUDE)
-    for row in rows:
-        row["groups"] = list(user.groups.values_list("name", flat=True))
+    rows = export_rows(
+        User.objects.filter(pk=user.pk),
+        exclude=USER_EXPORT_EXCLUDE,
+        many_to_many=("groups",),
+    )
     return {"accounts.User": rows}
 
 

@@ -31,12 +31,25 @@ def _lighting(a: dict | None, b: dict | None) -> bool | None:
         return None
 
 
+def _noise_inputs(point: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """What the engine scales a photo's noise by: face size and the concern's
+    confidence (either may be unknown on old analyses)."""
+    image = point.get("image") or {}
+    return {
+        "face_width_px": image.get("face_width_px"),
+        "confidence": value.get("confidence"),
+    }
+
+
 def build_progress(points: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-concern series from analyses ordered oldest first.
 
-    Each point: id, created_at, scores ({concern: {score, band, ...}}), image (the
-    engine's image stats or None). The latest change is judged against the engine's
-    measured test-retest noise and the two photos' lighting.
+    Each point: id, created_at, engine_version, scores ({concern: {score, band,
+    confidence, ...}}), image (the engine's image stats or None). Scores of different
+    engine versions are never compared: first, the changes and the latest change are
+    taken among the analyses of the latest one's engine version only. The latest
+    change is judged against the engine's test-retest noise scaled by both photos'
+    face size and confidence, and the two photos' lighting.
     """
     concerns: dict[str, Any] = {}
     for concern in engine.CONCERNS:
@@ -47,19 +60,30 @@ def build_progress(points: list[dict[str, Any]]) -> dict[str, Any]:
         ]
         if not series:
             continue
-        first = series[0][1]
         latest_point, latest = series[-1]
-        noise = engine.retest_noise(concern)
+        version = latest_point.get("engine_version", "")
+        comparable = [
+            (point, value)
+            for point, value in series
+            if point.get("engine_version", "") == version
+        ]
+        first = comparable[0][1]
+        compared = comparable[-2:]
+        noise = engine.pair_noise(
+            concern, [_noise_inputs(point, value) for point, value in compared]
+        )
         entry: dict[str, Any] = {
             "series": [
                 {
                     "analysis_id": point["id"],
                     "created_at": point["created_at"],
+                    "engine_version": point.get("engine_version", ""),
                     "score": value["score"],
                     "band": value["band"],
                 }
                 for point, value in series
             ],
+            "engine_version": version,
             "first": first["score"],
             "latest": latest["score"],
             "change_since_first": latest["score"] - first["score"],
@@ -67,8 +91,8 @@ def build_progress(points: list[dict[str, Any]]) -> dict[str, Any]:
             "latest_change": None,
             "retest_noise": noise,
         }
-        if len(series) > 1:
-            previous_point, previous = series[-2]
+        if len(comparable) > 1:
+            previous_point, previous = comparable[-2]
             change = latest["score"] - previous["score"]
             entry["change_since_previous"] = change
             entry["latest_change"] = {
@@ -88,10 +112,49 @@ def progress_for(*, user) -> dict[str, Any]:
         Analysis.objects.filter(user=user, status=Analysis.Status.COMPLETED)
         .exclude(scores={})
         .order_by("created_at", "id")
-        .values_list("id", "created_at", "scores", "photo_result__image")
+        .values_list(
+            "id", "created_at", "engine_version", "scores", "photo_result__image"
+        )
     )
     points = [
-        {"id": pk, "created_at": created_at, "scores": scores, "image": image}
-        for pk, created_at, scores, image in rows
+        {
+            "id": pk,
+            "created_at": created_at,
+            "engine_version": version,
+            "scores": scores,
+            "image": image,
+        }
+        for pk, created_at, version, scores, image in rows
     ]
     return {"analyses": len(points), "concerns": build_progress(points)}
+
+
+def completed_analysis(*, user, analysis_id) -> Analysis | None:
+    """One of the user's completed analyses by id; None if not theirs or not done."""
+    return Analysis.objects.filter(
+        pk=analysis_id, user=user, status=Analysis.Status.COMPLETED
+    ).first()
+
+
+# ------------------------------------------------------------------------------
+# For other apps (consultations' sharing)
+# ------------------------------------------------------------------------------
+def completed_analyses_among(*, user, ids) -> list[Analysis]:
+    """Those of `ids` that are the user's own completed analyses."""
+    return list(
+        Analysis.objects.filter(pk__in=ids, user=user, status=Analysis.Status.COMPLETED)
+    )
+
+
+def analyses_by_ids(*, ids) -> list[Analysis]:
+    """The analyses with these ids, oldest first, with what a reader displays."""
+    return list(
+        Analysis.objects.filter(pk__in=ids)
+        .only("id", "photo", "skin_type", "scores", "created_at")
+        .order_by("created_at", "id")
+    )
+
+
+def analyses_without_photo():
+    """Analyses with no stored photo (questionnaire only, or the photo deleted)."""
+    return Analysis.objects.filter(photo="")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -688,16 +687,7 @@ def analysis_for_photo_link(*, token: str) -> Analysis:
     return analysis
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
 def _export_row(row: dict[str, Any], *, has_photo: bool) -> dict[str, Any]:
-    row = {key: _json_safe(value) for key, value in row.items()}
     row["has_photo"] = has_photo
     row["photo_url"] = None
     row["photo_url_expires_at"] = None
@@ -717,7 +707,7 @@ def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
     that serves its EXIF-free JPEG, without a token, for
     ANALYSIS_PHOTO_LINK_MAX_AGE seconds (`photo_url_expires_at`).
     """
-    from accounts.lifecycle import model_rows
+    from accounts.lifecycle import export_rows
 
     analyses = Analysis.objects.filter(user=user).order_by("created_at", "id")
     with_photo = {
@@ -726,14 +716,11 @@ def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
     return {
         "analysis.Analysis": [
             _export_row(row, has_photo=row["id"] in with_photo)
-            for row in model_rows(analyses, exclude=_NOT_EXPORTED)
+            for row in export_rows(analyses, exclude=_NOT_EXPORTED)
         ],
-        "analysis.DailyAnalysisCount": [
-            {key: _json_safe(value) for key, value in row.items()}
-            for row in model_rows(
-                DailyAnalysisCount.objects.filter(user=user).order_by("day")
-            )
-        ],
+        "analysis.DailyAnalysisCount": export_rows(
+            DailyAnalysisCount.objects.filter(user=user).order_by("day")
+        ),
     }
 
 

@@ -2,22 +2,26 @@
 
 One gunicorn (the repo's gunicorn.conf.py, production mode: DEBUG off, with
 bench/settings.py, which adds the bare views of bench/urls.py) serves both sides of
-two pairs:
+three pairs:
 
     GET /api/v1/routines/       vs  /bench/routines/       (bench/routines_views.py)
+        as a user with 5 routines x 6 steps, and as one with 20 routines x 8 steps
     GET /api/v1/notifications/  vs  /bench/notifications/
-                                (bench/notifications_views.py)
+                                (bench/notifications_views.py), 30 notifications
 
 Each pair answers the same JSON from the same queries after the same JWT check (the
 bench checks the bodies are equal before it measures); the difference is what DRF adds
 (throttle lookup in Redis, content negotiation, filtering, pagination, serializer,
-renderer). A bench user gets 5 routines x 6 catalogue products and 30 notifications.
+renderer). Routines carry their stored conflict warnings (computed when the routines
+are written, see routines.services.refresh_warnings).
 
-The four URLs are loaded by keep-alive client threads in interleaved rounds (A, B, C,
-D, A, B, ...) so that drift of the shared machine hits every URL alike; requests/s is
-the total over all rounds and the ratio DRF / bare is printed per pair (target >= 0.80)
-with its spread over rounds. The client shares the CPUs with gunicorn, PostgreSQL and
-Redis.
+The six URLs are loaded by keep-alive client threads in interleaved rounds (A, B, C,
+D, E, F, A, ...) so that drift of the shared machine hits every URL alike; requests/s
+is the total over all rounds and the ratio DRF / bare is printed per pair (target >=
+0.90) with its spread over rounds, beside gunicorn's CPU ms per request on each side.
+The feed comparison puts the DRF routines list for 20 x 8 beside the DRF feed (target:
+at most 2x the feed's CPU ms per request). The client shares the CPUs with gunicorn,
+PostgreSQL and Redis.
 
 ``--profile`` instead runs N requests of each URL in this process (Django test client,
 same settings) under cProfile and prints where the DRF side spends its time.
@@ -52,12 +56,31 @@ BIN = Path(sys.executable).parent
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skincare_bench"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 PORTS = range(8900, 8951)
-TARGET = 0.80
+TARGET = 0.90
+# GET routines/ for 20 x 8 steps costs at most this many times the feed, per request.
+FEED_FACTOR = 2.0
+# name -> (DRF path, bare path, bench user)
 PAIRS = {
-    "routines": ("/api/v1/routines/", "/bench/routines/"),
-    "notifications": ("/api/v1/notifications/", "/bench/notifications/"),
+    "routines 5x6": ("/api/v1/routines/", "/bench/routines/", "small"),
+    "routines 20x8": ("/api/v1/routines/", "/bench/routines/", "large"),
+    "notifications": ("/api/v1/notifications/", "/bench/notifications/", "small"),
 }
-EMAIL = "api-bench@example.com"
+USERS = {"small": "api-bench@example.com", "large": "api-bench-20x8@example.com"}
+# bench user -> (routines, steps each)
+SHAPES = {"small": (5, 6), "large": (20, 8)}
+# A routine's steps by catalogue category, in layering order; the last by period.
+SLOTS = ("cleanser", "toner", "serum", "eye_cream", "moisturiser", "oil", "moisturiser")
+LAST = {"am": "sunscreen", "pm": "oil", "weekly": "mask"}
+SUNDAY = 1 << 6  # weekday bit mask: weekly routines run on Sundays
+
+
+def routine_products(by_category: dict, period: str, index: int, size: int) -> list:
+    """``size`` products of a plausible routine, varied with ``index``."""
+    categories = [*SLOTS[: size - 1], LAST[period]]
+    return [
+        by_category[c][(index + k) % len(by_category[c])]
+        for k, c in enumerate(categories)
+    ]
 
 
 def bench_env() -> dict[str, str]:
@@ -94,8 +117,8 @@ def ensure_database(url: str) -> None:
         )
 
 
-def prepare() -> str:
-    """Migrate; the bench user with 5 routines x 6 steps, 30 notifications; a JWT."""
+def prepare() -> dict[str, str]:
+    """Migrate; the bench users' routines (SHAPES), 30 notifications; their JWTs."""
     ensure_database(os.environ["DATABASE_URL"])
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -111,36 +134,46 @@ def prepare() -> str:
 
     from accounts.models import User
     from notifications.models import Notification
+    from routines import services
+    from routines.layering import CATEGORY_STEP_KIND
     from routines.models import Product, Routine, RoutineStep
 
     now = datetime.now(UTC)
-    user, _ = User.objects.get_or_create(
-        email=EMAIL,
-        defaults={"timezone": "Europe/Paris", "email_verified_at": now},
-    )
-    Routine.objects.filter(user=user).delete()
-    Notification.objects.filter(recipient=user).delete()
-    products = list(Product.objects.order_by("slug")[:30])
-    if len(products) < 30:
-        raise RuntimeError("the catalogue migration did not load 30 products")
-    for r in range(5):
-        routine = Routine.objects.create(
-            user=user, period=("am", "pm", "weekly", "am", "pm")[r], name=f"R{r}"
+    by_category: dict[str, list] = {}
+    for product in Product.objects.order_by("slug"):
+        by_category.setdefault(product.category, []).append(product)
+    if not {*SLOTS, *LAST.values()} <= by_category.keys():
+        raise RuntimeError("the catalogue migration did not load every category")
+    tokens = {}
+    for key, email in USERS.items():
+        user, _ = User.objects.get_or_create(
+            email=email,
+            defaults={"timezone": "Europe/Paris", "email_verified_at": now},
         )
-        RoutineStep.objects.bulk_create(
-            RoutineStep(
-                routine=routine,
-                position=i + 1,
-                product=p,
-                name=p.name,
-                step_kind="serum",
-                active_from=date(2024, 1, 1),
+        Routine.objects.filter(user=user).delete()
+        Notification.objects.filter(recipient=user).delete()
+        count, size = SHAPES[key]
+        for r in range(count):
+            period = ("am", "pm", "weekly")[r % 3]
+            routine = Routine.objects.create(user=user, period=period, name=f"R{r}")
+            RoutineStep.objects.bulk_create(
+                RoutineStep(
+                    routine=routine,
+                    position=i + 1,
+                    product=p,
+                    name=p.name,
+                    step_kind=CATEGORY_STEP_KIND[p.category],
+                    weekdays=SUNDAY if period == "weekly" else None,
+                    active_from=date(2024, 1, 1),
+                )
+                for i, p in enumerate(routine_products(by_category, period, r, size))
             )
-            for i, p in enumerate(products[r * 6 : r * 6 + 6])
-        )
+        # Rows written past the services: store their warnings as a write would.
+        services.refresh_warnings(user=user)
+        tokens[key] = str(RefreshToken.for_user(user).access_token)
     Notification.objects.bulk_create(
         Notification(
-            recipient=user,
+            recipient=User.objects.get(email=USERS["small"]),
             kind="routine_reminder",
             title=f"Reminder {n}",
             body="Time for your evening routine: cleanser, serum, moisturiser.",
@@ -153,7 +186,7 @@ def prepare() -> str:
     from django.db import connections
 
     connections.close_all()
-    return str(RefreshToken.for_user(user).access_token)
+    return tokens
 
 
 def free_port() -> int:
@@ -257,10 +290,11 @@ def load(port: int, path: str, token: str, seconds: float, clients: int) -> int:
     return sum(counts)
 
 
-def check_same_bodies(port: int, token: str) -> dict[str, int]:
+def check_same_bodies(port: int, tokens: dict[str, str]) -> dict[str, int]:
     """Each pair must answer equal JSON; returns the body sizes of the DRF side."""
     sizes = {}
-    for name, (drf, bare) in PAIRS.items():
+    for name, (drf, bare, who) in PAIRS.items():
+        token = tokens[who]
         (s1, b1), (s2, b2) = fetch(port, drf, token), fetch(port, bare, token)
         if s1 != 200 or s2 != 200:
             raise RuntimeError(f"{name}: status {s1} / {s2}: {b1[:200]!r} {b2[:200]!r}")
@@ -278,7 +312,14 @@ def check_same_bodies(port: int, token: str) -> dict[str, int]:
 
 def measure(args) -> dict:
     os.environ.update(bench_env())
-    token = prepare()
+    # Before prepare(): the stored warnings are stamped with the catalogue version
+    # kept in this Redis database.
+    subprocess.run(
+        ["redis-cli", "-u", os.environ["REDIS_URL"], "FLUSHDB"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    tokens = prepare()
     port = args.port or free_port()
     env = {
         **os.environ,
@@ -286,41 +327,42 @@ def measure(args) -> dict:
         # Avoid the wrong parent's interpreter: gunicorn from the same venv.
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     }
-    subprocess.run(
-        ["redis-cli", "-u", os.environ["REDIS_URL"], "FLUSHDB"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env
     )
-    urls = [u for pair in PAIRS.values() for u in pair]
+    # (pair, side) -> the URL and the bench user's token
+    runs = {
+        (name, side): (path, tokens[who])
+        for name, (drf, bare, who) in PAIRS.items()
+        for side, path in (("drf", drf), ("bare", bare))
+    }
     per_round = args.seconds / args.rounds
-    done = {u: [] for u in urls}
-    cpu = dict.fromkeys(urls, 0.0)
+    done = {run: [] for run in runs}
+    cpu = dict.fromkeys(runs, 0.0)
     try:
         wait_for(port)
-        sizes = check_same_bodies(port, token)
-        for url in urls:  # warm up workers, connections, imports
+        sizes = check_same_bodies(port, tokens)
+        for url, token in runs.values():  # warm up workers, connections, imports
             load(port, url, token, args.warmup, args.clients)
         for _ in range(args.rounds):
-            for url in urls:
+            for run, (url, token) in runs.items():
                 before = gunicorn_cpu(server.pid)
-                done[url].append(load(port, url, token, per_round, args.clients))
-                cpu[url] += gunicorn_cpu(server.pid) - before
+                done[run].append(load(port, url, token, per_round, args.clients))
+                cpu[run] += gunicorn_cpu(server.pid) - before
     finally:
         server.terminate()
         server.wait(timeout=40)
     results = {}
-    for name, (drf, bare) in PAIRS.items():
+    for name in PAIRS:
+        drf, bare = (name, "drf"), (name, "bare")
         drf_rate = sum(done[drf]) / args.seconds
         bare_rate = sum(done[bare]) / args.seconds
         per_round_ratios = [d / b for d, b in zip(done[drf], done[bare], strict=True)]
         drf_cpu = cpu[drf] / sum(done[drf]) * 1e3
         bare_cpu = cpu[bare] / sum(done[bare]) * 1e3
         results[name] = {
-            "drf_path": drf,
-            "bare_path": bare,
+            "drf_path": runs[drf][0],
+            "bare_path": runs[bare][0],
             "drf_rps": round(drf_rate, 1),
             "bare_rps": round(bare_rate, 1),
             "ratio": round(drf_rate / bare_rate, 3),
@@ -333,6 +375,8 @@ def measure(args) -> dict:
             "body_bytes": sizes[name],
             "pass": drf_rate / bare_rate >= TARGET,
         }
+    routines, feed = results["routines 20x8"], results["notifications"]
+    factor = routines["drf_cpu_ms"] / feed["drf_cpu_ms"]
     return {
         "workers": int(os.environ.get("GUNICORN_WORKERS", "3")),
         "threads": int(os.environ.get("GUNICORN_THREADS", "2")),
@@ -340,23 +384,38 @@ def measure(args) -> dict:
         "seconds_per_url": args.seconds,
         "rounds": args.rounds,
         "target_ratio": TARGET,
-        "data": "5 routines x 6 steps with warnings; 30 notifications (page of 20)",
+        "data": "5 routines x 6 steps and 20 routines x 8 steps (am / pm / weekly "
+        "in turn, weekly on Sundays; cleanser, toner, serum, eye cream, moisturiser, "
+        "oil, moisturiser, then sunscreen / oil / mask, products varied per routine: "
+        "404 stored conflict warnings for 20 x 8); 30 notifications (page of 20)",
         "results": results,
+        "feed_comparison": {
+            "routines_path": routines["drf_path"] + " (20x8)",
+            "feed_path": feed["drf_path"],
+            "routines_cpu_ms": routines["drf_cpu_ms"],
+            "feed_cpu_ms": feed["drf_cpu_ms"],
+            "cpu_factor": round(factor, 2),
+            "routines_rps": routines["drf_rps"],
+            "feed_rps": feed["drf_rps"],
+            "rps_factor": round(feed["drf_rps"] / routines["drf_rps"], 2),
+            "target_factor": FEED_FACTOR,
+            "pass": factor <= FEED_FACTOR,
+        },
     }
 
 
 def profile(requests: int, top: int, sort: str = "tottime", only: str = "") -> None:
     """cProfile N requests per URL through the test client, same settings."""
     os.environ.update(bench_env())
-    token = prepare()
+    tokens = prepare()
     from django.test import Client
 
-    client = Client(
-        HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/json"
-    )
-    for name, (drf, bare) in PAIRS.items():
+    for name, (drf, bare, who) in PAIRS.items():
         if only and name != only:
             continue
+        client = Client(
+            HTTP_AUTHORIZATION=f"Bearer {tokens[who]}", HTTP_ACCEPT="application/json"
+        )
         for url in (drf, bare):
             for _ in range(50):
                 assert client.get(url).status_code == 200
@@ -389,6 +448,18 @@ def markdown(report: dict) -> str:
             f"{row['cpu_ratio']:.0%} | "
             f"{'PASS' if row['pass'] else 'MISS'} (>= {report['target_ratio']:.0%}) |"
         )
+    feed = report["feed_comparison"]
+    lines += [
+        "",
+        "| DRF list vs the DRF feed | gunicorn CPU ms/req | req/s | list / feed "
+        "(CPU) | feed / list (req/s) | target (CPU) |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| `GET {feed['routines_path']}` vs `GET {feed['feed_path']}` | "
+        f"{feed['routines_cpu_ms']:.2f} vs {feed['feed_cpu_ms']:.2f} | "
+        f"{feed['routines_rps']:.1f} vs {feed['feed_rps']:.1f} | "
+        f"{feed['cpu_factor']:.2f}x | {feed['rps_factor']:.2f}x | "
+        f"{'PASS' if feed['pass'] else 'MISS'} (<= {feed['target_factor']:.0f}x) |",
+    ]
     return "\n".join(lines)
 
 
@@ -422,7 +493,8 @@ def main() -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
-    return 0 if all(r["pass"] for r in report["results"].values()) else 1
+    passed = [r["pass"] for r in report["results"].values()]
+    return 0 if all(passed) and report["feed_comparison"]["pass"] else 1
 
 
 if __name__ == "__main__":

@@ -54,6 +54,27 @@ class DermatologistAdmin(admin.ModelAdmin):
     inlines = [ConsultationTypeInline, WeeklyHoursInline, AvailabilityExceptionInline]
     actions = ["verify"]
 
+    def save_model(self, request, obj, form, change):
+        """A new profile is created by the service; edits save as usual."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.create_dermatologist(
+            user=obj.user,
+            credentials=obj.credentials,
+            licence_number=obj.licence_number,
+            timezone=obj.timezone,
+            bio=obj.bio,
+            buffer_minutes=obj.buffer_minutes,
+            minimum_notice_hours=obj.minimum_notice_hours,
+            horizon_days=obj.horizon_days,
+            photo=obj.photo or None,
+            specialties=form.cleaned_data.get("specialties", ()),
+            languages=form.cleaned_data.get("languages", ()),
+        )
+        # The inlines and the rest of the admin's bookkeeping then use this row.
+        obj.pk = created.pk
+
     @admin.action(description="Verify selected dermatologists")
     def verify(self, request, queryset):
         for dermatologist in queryset:

@@ -87,3 +87,27 @@ class TooManyActiveBookingsWithDermatologist(ConsultationError):
         "You already have as many upcoming consultations with this dermatologist"
         " as can be booked."
     )
+
+
+class InvalidWindow(ConsultationError):
+    code = "invalid_window"
+    field = "to"
+    message = "`to` must be after `from`."
+
+
+class WindowTooLong(ConsultationError):
+    code = "window_too_long"
+    field = "to"
+    message = "The window is too long."
+
+
+class UnknownDermatologist(ConsultationError):
+    code = "does_not_exist"
+    field = "dermatologist"
+    message = "No such dermatologist."
+
+
+class NotADermatologist(ConsultationError):
+    code = "not_a_dermatologist"
+    field = "user"
+    message = "Only an account with the dermatologist role can have a profile."

@@ -257,6 +257,11 @@ class Consultation(models.Model):
         NO_SHOW = "no_show", "No-show"
 
     ACTIVE_STATUSES = (Status.REQUESTED, Status.CONFIRMED)
+    # The statuses the dermatologist's actions start from: confirm a request before
+    # its start; complete or mark a no-show ("close") a confirmed one once started;
+    # decline any active one. The services' conditional writes use these too.
+    CONFIRMABLE_STATUSES = (Status.REQUESTED,)
+    CLOSABLE_STATUSES = (Status.CONFIRMED,)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # NULL once the patient's account is erased: the booking stays, anonymised.
@@ -319,6 +324,19 @@ class Consultation(models.Model):
     @property
     def kind_label(self) -> str:
         return self.get_kind_display()
+
+    def has_started(self, now: datetime) -> bool:
+        return self.start <= now
+
+    def can_confirm(self, *, now: datetime) -> bool:
+        return self.status in self.CONFIRMABLE_STATUSES and not self.has_started(now)
+
+    def can_decline(self) -> bool:
+        return self.is_active
+
+    def can_close(self, *, now: datetime) -> bool:
+        """Complete or mark a no-show."""
+        return self.status in self.CLOSABLE_STATUSES and self.has_started(now)
 
 
 class ConsultationStatusChange(models.Model):

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.forms import answer_429_when_limited
+from analysis import services as analysis_services
 from consultations import errors, selectors, services
 from consultations.forms import (
     CompleteForm,
@@ -28,12 +29,7 @@ from consultations.forms import (
     ExceptionForm,
     WeeklyHoursFormSet,
 )
-from consultations.models import (
-    AvailabilityException,
-    Consultation,
-    Dermatologist,
-    SharedAnalysisAccess,
-)
+from consultations.models import Consultation, SharedAnalysisAccess
 
 
 @method_decorator(answer_429_when_limited, name="dispatch")
@@ -59,7 +55,7 @@ def dermatologist_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_dermatologist:
             raise PermissionDenied
-        dermatologist = Dermatologist.objects.filter(user=request.user).first()
+        dermatologist = selectors.dermatologist_of(user=request.user)
         if dermatologist is None:
             raise PermissionDenied
         with timezone.override(dermatologist.zoneinfo):
@@ -121,30 +117,26 @@ def agenda(request, dermatologist):
 @dermatologist_required
 def consultation_detail(request, dermatologist, pk):
     consultation = _own_consultation(dermatologist, pk)
-    shares = list(
-        selectors.visible_shares(dermatologist=dermatologist)
-        .filter(consultation=consultation)
-        .select_related("analysis")
-        .order_by("analysis__created_at")
+    shown = selectors.shown_analyses(
+        dermatologist=dermatologist, consultation=consultation
     )
     services.record_share_access(
-        shares=shares, by=request.user, kind=SharedAnalysisAccess.Kind.ANALYSIS
+        shares=[share for share, _ in shown],
+        by=request.user,
+        kind=SharedAnalysisAccess.Kind.ANALYSIS,
     )
     now = timezone.now()
-    Status = Consultation.Status
     return render(
         request,
         "consultations/detail.html",
         {
             "dermatologist": dermatologist,
             "consultation": consultation,
-            "shares": shares,
+            "analyses": [analysis for _, analysis in shown],
             "history": consultation.status_changes.select_related("changed_by"),
-            "can_confirm": consultation.status == Status.REQUESTED
-            and consultation.start > now,
-            "can_decline": consultation.is_active,
-            "can_close": consultation.status == Status.CONFIRMED
-            and consultation.start <= now,
+            "can_confirm": consultation.can_confirm(now=now),
+            "can_decline": consultation.can_decline(),
+            "can_close": consultation.can_close(now=now),
             "decline_form": DeclineForm(),
             "complete_form": CompleteForm(),
         },
@@ -207,18 +199,15 @@ def no_show(request, dermatologist, pk):
 @dermatologist_required
 def shared_photo(request, dermatologist, pk, analysis_id):
     """A shared analysis' photo, while the share lasts; every serving is logged."""
-    share = (
-        selectors.visible_shares(dermatologist=dermatologist)
-        .select_related("analysis")
-        .filter(consultation_id=pk, analysis_id=analysis_id)
-        .first()
+    shown = selectors.shown_photo(
+        dermatologist=dermatologist, consultation_id=pk, analysis_id=analysis_id
     )
-    if share is None or not share.analysis.photo:
+    if shown is None:
         raise Http404
-    try:
-        photo = share.analysis.photo.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    share, analysis = shown
+    photo = analysis_services.open_photo(analysis=analysis)
+    if photo is None:
+        raise Http404
     services.record_share_access(
         shares=[share], by=request.user, kind=SharedAnalysisAccess.Kind.PHOTO
     )
@@ -274,8 +263,8 @@ def availability(request, dermatologist):
             "dermatologist": dermatologist,
             "hours_formset": hours_formset,
             "exception_form": exception_form or ExceptionForm(),
-            "exceptions": AvailabilityException.objects.filter(
-                dermatologist=dermatologist, end_date__gte=today
+            "exceptions": selectors.exceptions_from(
+                dermatologist=dermatologist, day=today
             ),
             "agenda_url": reverse("dermatologist:agenda"),
         },

@@ -1,9 +1,13 @@
 """Read queries of consultations, with the joins their callers need."""
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from analysis import selectors as analysis_selectors
 from consultations import slots
 from consultations.models import (
     AvailabilityException,
@@ -13,6 +17,9 @@ from consultations.models import (
     SharedAnalysis,
     SharedAnalysisAccess,
 )
+
+if TYPE_CHECKING:
+    from analysis.models import Analysis
 
 
 def verified_dermatologists() -> QuerySet[Dermatologist]:
@@ -56,8 +63,9 @@ def visible_shares(*, dermatologist) -> QuerySet[SharedAnalysis]:
     a photo.
     """
     patient = "consultation__patient__"
+    photoless = analysis_selectors.analyses_without_photo().values("pk")
     return SharedAnalysis.objects.filter(
-        Q(analysis__photo="")
+        Q(analysis_id__in=photoless)
         | Q(**{f"{patient}consent_photo_analysis_at__lte": F("shared_at")}),
         consultation__dermatologist=dermatologist,
         consultation__status__in=Consultation.ACTIVE_STATUSES,
@@ -72,6 +80,39 @@ def visible_shares(*, dermatologist) -> QuerySet[SharedAnalysis]:
     )
 
 
+def shown_analyses(
+    *, dermatologist, consultation
+) -> list[tuple[SharedAnalysis, Analysis]]:
+    """The consultation's visible shares with their analyses, oldest analysis first."""
+    shares = {
+        share.analysis_id: share
+        for share in visible_shares(dermatologist=dermatologist).filter(
+            consultation=consultation
+        )
+    }
+    if not shares:
+        return []
+    analyses = analysis_selectors.analyses_by_ids(ids=list(shares))
+    return [(shares[analysis.pk], analysis) for analysis in analyses]
+
+
+def shown_photo(
+    *, dermatologist, consultation_id, analysis_id
+) -> tuple[SharedAnalysis, Analysis] | None:
+    """One visible share with its analysis, if the analysis has a photo."""
+    share = (
+        visible_shares(dermatologist=dermatologist)
+        .filter(consultation_id=consultation_id, analysis_id=analysis_id)
+        .first()
+    )
+    if share is None:
+        return None
+    analysis = next(iter(analysis_selectors.analyses_by_ids(ids=[analysis_id])), None)
+    if analysis is None or not analysis.photo:
+        return None
+    return share, analysis
+
+
 def share_accesses_for_patient(*, consultation) -> QuerySet[SharedAnalysisAccess]:
     """Who looked at what the patient shared in one consultation, newest first."""
     return (
@@ -81,16 +122,22 @@ def share_accesses_for_patient(*, consultation) -> QuerySet[SharedAnalysisAccess
     )
 
 
+def dermatologist_of(*, user) -> Dermatologist | None:
+    """The user's own dermatologist profile, if they have one."""
+    return Dermatologist.objects.filter(user=user).first()
+
+
+def exceptions_from(*, dermatologist, day) -> QuerySet[AvailabilityException]:
+    """The dermatologist's time off and extra hours that end on or after `day`."""
+    return AvailabilityException.objects.filter(
+        dermatologist=dermatologist, end_date__gte=day
+    )
+
+
 def consultations_for_dermatologist(*, dermatologist) -> QuerySet[Consultation]:
     return Consultation.objects.filter(dermatologist=dermatologist).select_related(
         "patient"
     )
-
-
-def consultation_type(*, dermatologist, kind: str) -> ConsultationType | None:
-    return ConsultationType.objects.filter(
-        dermatologist=dermatologist, kind=kind
-    ).first()
 
 
 def availability_for(

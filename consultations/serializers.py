@@ -2,6 +2,7 @@
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from consultations.models import (
     Consultation,
@@ -67,6 +68,39 @@ class DermatologistSerializer(api_serializers.ModelSerializer):
 
     def get_photo_url(self, obj) -> str | None:
         return obj.photo.url if obj.photo else None
+
+
+class WindowEndField(serializers.DateTimeField):
+    """One end of a slots window: an ISO 8601 date-time with its UTC offset."""
+
+    default_error_messages = {
+        "invalid_window": "Give an ISO 8601 date-time with its UTC offset."
+    }
+
+    def validate_empty_values(self, data):
+        if data is empty or data == "":
+            self.fail("invalid_window")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(str(value).strip())
+        except ValueError:  # well-formed but out of range, e.g. minute 61
+            parsed = None
+        if parsed is None or parsed.utcoffset() is None:
+            self.fail("invalid_window")
+        return parsed
+
+
+class SlotsQuerySerializer(api_serializers.Serializer):
+    """The query of the slots list: `from`, `to` (Python keywords) and `type`."""
+
+    def get_fields(self):
+        return {
+            "from": WindowEndField(),
+            "to": WindowEndField(),
+            "type": serializers.CharField(required=False, default="", allow_blank=True),
+        }
 
 
 class SlotsSerializer(api_serializers.Serializer):

@@ -11,23 +11,25 @@ database's own guarantee behind that: any write that would still overlap an acti
 consultation fails, and is reported as `SlotTaken` too.
 """
 
-import json
+from __future__ import annotations
+
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
-from django.forms.models import model_to_dict
+from django.db.models import F, Q
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.services import update_profile
-from analysis.models import Analysis
+from analysis import selectors as analysis_selectors
 from consultations import errors, selectors, slots
 from consultations.models import (
     OVERLAP_CONSTRAINT,
@@ -36,11 +38,16 @@ from consultations.models import (
     ConsultationStatusChange,
     ConsultationType,
     Dermatologist,
+    Language,
     SharedAnalysis,
     SharedAnalysisAccess,
+    Specialty,
     WeeklyHours,
 )
 from notifications.services import Attachment, notify
+
+if TYPE_CHECKING:
+    from analysis.models import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -134,15 +141,110 @@ def _is_overlap_violation(exc: IntegrityError) -> bool:
     return OVERLAP_CONSTRAINT in str(exc)
 
 
+@contextmanager
+def _taking_slot(
+    *,
+    dermatologist: Dermatologist,
+    start: datetime,
+    duration: timedelta,
+    now: datetime,
+    new_booking_of=None,
+    moving_id=None,
+) -> Iterator[None]:
+    """Lock, re-check, then run the caller's write: how every booking takes time.
+
+    The slot is checked first without a lock, then again inside one transaction
+    that holds the dermatologist's schedule lock (and, for a new booking, the
+    patient's lock, always taken second, with the active-booking limits re-counted
+    under it). `moving_id` is the booking being moved: its own time does not block
+    the move, and moving changes no count. A write that would still overlap an
+    active consultation (the exclusion constraint) raises SlotTaken.
+    """
+    _check_bookable(
+        dermatologist=dermatologist, start=start, duration=duration, now=now
+    )
+    try:
+        with transaction.atomic():
+            _lock_schedule(dermatologist.pk)
+            if new_booking_of is not None:
+                _lock_patient(new_booking_of.pk)
+                _check_booking_limits(
+                    patient=new_booking_of, dermatologist=dermatologist, now=now
+                )
+            _check_free(
+                dermatologist=dermatologist,
+                start=start,
+                duration=duration,
+                now=now,
+                exclude_id=moving_id,
+            )
+            yield
+    except IntegrityError as exc:
+        if _is_overlap_violation(exc):
+            raise errors.SlotTaken() from exc
+        raise
+
+
+def offered_type(*, dermatologist: Dermatologist, kind: str) -> ConsultationType:
+    """The dermatologist's consultation type of this kind, or UnknownConsultationType.
+
+    Reads `consultation_types.all()`, so a prefetched profile costs no query.
+    """
+    for consultation_type in dermatologist.consultation_types.all():
+        if consultation_type.kind == kind:
+            return consultation_type
+    raise errors.UnknownConsultationType()
+
+
+@dataclass(frozen=True)
+class FreeSlots:
+    consultation_type: ConsultationType
+    slots: list[datetime]
+
+
+def find_free_slots(
+    *,
+    dermatologist: Dermatologist,
+    kind: str,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime | None = None,
+) -> FreeSlots:
+    """Free start times (UTC) of one offered type in a window of at most 31 days."""
+    if window_end <= window_start:
+        raise errors.InvalidWindow()
+    if window_end - window_start > timedelta(days=slots.MAX_WINDOW_DAYS):
+        raise errors.WindowTooLong(
+            f"A window spans at most {slots.MAX_WINDOW_DAYS} days."
+        )
+    consultation_type = offered_type(dermatologist=dermatologist, kind=kind)
+    return FreeSlots(
+        consultation_type=consultation_type,
+        slots=selectors.free_slots(
+            dermatologist=dermatologist,
+            consultation_type=consultation_type,
+            window_start=window_start,
+            window_end=window_end,
+            now=now or timezone.now(),
+        ),
+    )
+
+
+def bookable_dermatologist(*, dermatologist_id) -> Dermatologist:
+    """A verified, active dermatologist by id, or UnknownDermatologist."""
+    dermatologist = (
+        selectors.verified_dermatologists().filter(pk=dermatologist_id).first()
+    )
+    if dermatologist is None:
+        raise errors.UnknownDermatologist()
+    return dermatologist
+
+
 def _shareable_analyses(*, patient, analysis_ids: Iterable) -> list[Analysis]:
     ids = list(dict.fromkeys(analysis_ids))
     if not ids:
         return []
-    analyses = list(
-        Analysis.objects.filter(
-            pk__in=ids, user=patient, status=Analysis.Status.COMPLETED
-        )
-    )
+    analyses = analysis_selectors.completed_analyses_among(user=patient, ids=ids)
     if len(analyses) != len(ids):
         raise errors.AnalysisNotShareable()
     return analyses
@@ -161,68 +263,78 @@ def book_consultation(
 ) -> Consultation:
     """Book a free slot; raise a ConsultationError (SlotTaken on a lost race).
 
-    The active-booking limits are checked under the patient's lock, taken after
-    the schedule lock (always in that order), so concurrent bookings of one
-    patient, even with different dermatologists, cannot pass them together.
-    Rescheduling moves a booking without changing either count, so it is not
-    checked there.
+    The active-booking limits are checked under the patient's lock (see
+    `_taking_slot`), so concurrent bookings of one patient, even with different
+    dermatologists, cannot pass them together.
     """
     now = now or timezone.now()
     if dermatologist.user_id == patient.pk:
         raise errors.CannotBookSelf()
-    consultation_type = selectors.consultation_type(
-        dermatologist=dermatologist, kind=kind
-    )
-    if consultation_type is None:
-        raise errors.UnknownConsultationType()
+    consultation_type = offered_type(dermatologist=dermatologist, kind=kind)
     analyses = _shareable_analyses(patient=patient, analysis_ids=analysis_ids)
-    consent_at = patient.consent_share_with_dermatologists_at or (
-        now if consent_to_share else None
-    )
-    if analyses and consent_at is None:
+    if analyses and not (patient.consent_share_with_dermatologists or consent_to_share):
         raise errors.ConsentRequired()
-    duration = consultation_type.duration
-    _check_bookable(
-        dermatologist=dermatologist, start=start, duration=duration, now=now
-    )
-    try:
-        with transaction.atomic():
-            _lock_schedule(dermatologist.pk)
-            _lock_patient(patient.pk)
-            _check_booking_limits(patient=patient, dermatologist=dermatologist, now=now)
-            _check_free(
-                dermatologist=dermatologist, start=start, duration=duration, now=now
-            )
-            if consent_to_share and not patient.consent_share_with_dermatologists:
-                # Consent given at booking is the profile's consent from now on:
-                # the dermatologist's access depends on it (selectors.visible_shares).
-                update_profile(user=patient, consent_share_with_dermatologists=True)
-                consent_at = patient.consent_share_with_dermatologists_at
-            consultation = Consultation.objects.create(
-                patient=patient,
-                dermatologist=dermatologist,
-                kind=consultation_type.kind,
-                start=start,
-                end=start + duration,
-                fee=consultation_type.fee,
-                currency=consultation_type.currency,
-                reason=reason,
-            )
-            SharedAnalysis.objects.bulk_create(
-                SharedAnalysis(
-                    consultation=consultation,
-                    analysis=analysis,
-                    consent_given_at=consent_at,
-                )
-                for analysis in analyses
-            )
-            _record_change(consultation, "", Status.REQUESTED, by=patient, at=now)
-            _notify_both(consultation, "booked")
-    except IntegrityError as exc:
-        if _is_overlap_violation(exc):
-            raise errors.SlotTaken() from exc
-        raise
+    with _taking_slot(
+        dermatologist=dermatologist,
+        start=start,
+        duration=consultation_type.duration,
+        now=now,
+        new_booking_of=patient,
+    ):
+        if consent_to_share and not patient.consent_share_with_dermatologists:
+            # Consent given at booking is the profile's consent from now on:
+            # the dermatologist's access depends on it (selectors.visible_shares).
+            update_profile(user=patient, consent_share_with_dermatologists=True)
+        consultation = _insert_booking(
+            patient=patient,
+            dermatologist=dermatologist,
+            consultation_type=consultation_type,
+            start=start,
+            reason=reason,
+            now=now,
+        )
+        _share(
+            consultation,
+            analyses,
+            consent_at=patient.consent_share_with_dermatologists_at,
+        )
     return consultation
+
+
+def _insert_booking(
+    *,
+    patient,
+    dermatologist: Dermatologist,
+    consultation_type: ConsultationType,
+    start: datetime,
+    reason: str,
+    now: datetime,
+) -> Consultation:
+    """Write the booking at the type's length and price, its history and notices."""
+    consultation = Consultation.objects.create(
+        patient=patient,
+        dermatologist=dermatologist,
+        kind=consultation_type.kind,
+        start=start,
+        end=start + consultation_type.duration,
+        fee=consultation_type.fee,
+        currency=consultation_type.currency,
+        reason=reason,
+    )
+    _record_change(consultation, "", Status.REQUESTED, by=patient, at=now)
+    _notify_both(consultation, "booked")
+    return consultation
+
+
+def _share(consultation: Consultation, analyses: list[Analysis], *, consent_at) -> None:
+    SharedAnalysis.objects.bulk_create(
+        SharedAnalysis(
+            consultation=consultation,
+            analysis_id=analysis.pk,
+            consent_given_at=consent_at,
+        )
+        for analysis in analyses
+    )
 
 
 def reschedule_consultation(
@@ -242,60 +354,62 @@ def reschedule_consultation(
     _check_patient_window(consultation, now)
     if not consultation.is_active:
         raise errors.InvalidStatusTransition()
-    dermatologist = consultation.dermatologist
     duration = consultation.end - consultation.start
-    _check_bookable(
-        dermatologist=dermatologist, start=start, duration=duration, now=now
-    )
-    try:
-        with transaction.atomic():
-            _lock_schedule(dermatologist.pk)
-            _check_free(
-                dermatologist=dermatologist,
-                start=start,
-                duration=duration,
-                now=now,
-                exclude_id=consultation.pk,
-            )
-            previous = (
-                Consultation.objects.filter(
-                    pk=consultation.pk, status__in=Consultation.ACTIVE_STATUSES
-                )
-                .values_list("status", "start")
-                .first()
-            )
-            if previous is None:
-                raise errors.InvalidStatusTransition()
-            Consultation.objects.filter(pk=consultation.pk).update(
-                start=start,
-                end=start + duration,
-                status=Status.REQUESTED,
-                reschedule_count=F("reschedule_count") + 1,
-                reminder_24h_sent_at=None,
-                reminder_1h_sent_at=None,
-                updated_at=now,
-            )
-            consultation.refresh_from_db()
-            change = _record_change(
-                consultation,
-                previous[0],
-                Status.REQUESTED,
-                by=by,
-                at=now,
-                previous_start=previous[1],
-                note="rescheduled",
-            )
-            _notify_both(
-                consultation,
-                "rescheduled",
-                key=f"rescheduled:{change.pk}",
-                previous_starts_at=previous[1],
-            )
-    except IntegrityError as exc:
-        if _is_overlap_violation(exc):
-            raise errors.SlotTaken() from exc
-        raise
+    with _taking_slot(
+        dermatologist=consultation.dermatologist,
+        start=start,
+        duration=duration,
+        now=now,
+        moving_id=consultation.pk,
+    ):
+        _move_booking(consultation, start=start, duration=duration, by=by, now=now)
     return consultation
+
+
+def _move_booking(
+    consultation: Consultation,
+    *,
+    start: datetime,
+    duration: timedelta,
+    by,
+    now: datetime,
+) -> None:
+    """Move a still-active booking, back to `requested`; history and notices."""
+    previous = (
+        Consultation.objects.filter(
+            pk=consultation.pk, status__in=Consultation.ACTIVE_STATUSES
+        )
+        .values_list("status", "start")
+        .first()
+    )
+    if previous is None:
+        raise errors.InvalidStatusTransition()
+    previous_status, previous_start = previous
+    Consultation.objects.filter(pk=consultation.pk).update(
+        start=start,
+        end=start + duration,
+        status=Status.REQUESTED,
+        reschedule_count=F("reschedule_count") + 1,
+        reminder_24h_sent_at=None,
+        reminder_1h_sent_at=None,
+        updated_at=now,
+    )
+    consultation.refresh_from_db()
+    change = _record_change(
+        consultation,
+        previous_status,
+        Status.REQUESTED,
+        by=by,
+        at=now,
+        previous_start=previous_start,
+        note="rescheduled",
+    )
+    _notify_both(
+        consultation,
+        "rescheduled",
+        key=f"rescheduled:{change.pk}",
+        previous_starts_at=previous_start,
+    )
 
 
 # ------------------------------------------------------------------------------
@@ -365,11 +479,11 @@ def confirm_consultation(
 ) -> Consultation:
     """The dermatologist accepts a requested consultation."""
     now = now or timezone.now()
-    if consultation.start <= now:
+    if consultation.has_started(now):
         raise errors.InvalidStatusTransition("This consultation has already started.")
     _transition(
         consultation,
-        allowed_from=[Status.REQUESTED],
+        allowed_from=Consultation.CONFIRMABLE_STATUSES,
         to=Status.CONFIRMED,
         by=by,
         now=now,
@@ -425,7 +539,7 @@ def cancel_consultation(
 
 
 def _check_started(consultation: Consultation, now: datetime) -> None:
-    if consultation.start > now:
+    if not consultation.has_started(now):
         raise errors.InvalidStatusTransition("This consultation has not started yet.")
 
 
@@ -443,7 +557,7 @@ def complete_consultation(
     _check_started(consultation, now)
     _transition(
         consultation,
-        allowed_from=[Status.CONFIRMED],
+        allowed_from=Consultation.CLOSABLE_STATUSES,
         to=Status.COMPLETED,
         by=by,
         now=now,
@@ -463,7 +577,11 @@ def mark_no_show(
     now = now or timezone.now()
     _check_started(consultation, now)
     return _transition(
-        consultation, allowed_from=[Status.CONFIRMED], to=Status.NO_SHOW, by=by, now=now
+        consultation,
+        allowed_from=Consultation.CLOSABLE_STATUSES,
+        to=Status.NO_SHOW,
+        by=by,
+        now=now,
     )
 
 
@@ -638,8 +756,81 @@ def calendar_for(*, consultation: Consultation) -> str:
 
 
 # ------------------------------------------------------------------------------
-# Dermatologists' own settings
+# Dermatologists' profiles and settings
 # ------------------------------------------------------------------------------
+@transaction.atomic
+def create_dermatologist(
+    *,
+    user,
+    credentials: str,
+    licence_number: str,
+    timezone: str = "Europe/Paris",
+    bio: str = "",
+    buffer_minutes: int = 0,
+    minimum_notice_hours: int = 12,
+    horizon_days: int = 60,
+    photo=None,
+    specialties: Iterable[Specialty] = (),
+    languages: Iterable[Language] = (),
+) -> Dermatologist:
+    """A dermatologist's profile, unlisted until staff verify it.
+
+    The admin's add form and the demo seeding both create profiles here.
+    """
+    if not user.is_dermatologist:
+        raise errors.NotADermatologist()
+    dermatologist = Dermatologist(
+        user=user,
+        credentials=credentials,
+        licence_number=licence_number,
+        timezone=timezone,
+        bio=bio,
+        buffer_minutes=buffer_minutes,
+        minimum_notice_hours=minimum_notice_hours,
+        horizon_days=horizon_days,
+        photo=photo or "",
+    )
+    dermatologist.full_clean()
+    dermatologist.save()
+    dermatologist.specialties.set(specialties)
+    dermatologist.languages.set(languages)
+    return dermatologist
+
+
+def ensure_specialty(*, slug: str, name: str) -> Specialty:
+    """The specialty with this slug, created with `name` if missing."""
+    specialty, _ = Specialty.objects.get_or_create(slug=slug, defaults={"name": name})
+    return specialty
+
+
+def ensure_language(*, code: str, name: str) -> Language:
+    """The language with this code, created with `name` if missing."""
+    language, _ = Language.objects.get_or_create(code=code, defaults={"name": name})
+    return language
+
+
+@transaction.atomic
+def add_consultation_type(
+    *,
+    dermatologist: Dermatologist,
+    kind: str,
+    duration_minutes: int,
+    fee: Decimal | str,
+    currency: str = "EUR",
+) -> ConsultationType:
+    """Offer a kind of consultation at a length and a price."""
+    consultation_type = ConsultationType(
+        dermatologist=dermatologist,
+        kind=kind,
+        duration_minutes=duration_minutes,
+        fee=Decimal(fee),
+        currency=currency,
+    )
+    consultation_type.full_clean()
+    consultation_type.save()
+    return consultation_type
+
+
 @transaction.atomic
 def verify_dermatologist(*, dermatologist: Dermatologist, by) -> Dermatologist:
     """Staff vouch for the profile; only verified profiles are listed."""
@@ -696,35 +887,21 @@ def remove_availability_exception(*, dermatologist: Dermatologist, exception_id)
 # ------------------------------------------------------------------------------
 # Data lifecycle (called by the accounts app's export and purge)
 # ------------------------------------------------------------------------------
-def _rows(objects: Iterable[Model]) -> list[dict[str, Any]]:
-    rows = []
-    for obj in objects:
-        row = model_to_dict(obj)
-        row["id"] = obj.pk
-        for field in obj._meta.concrete_fields:
-            if field.is_relation:
-                row[field.name] = getattr(obj, field.attname)
-            elif field.get_internal_type() in ("FileField", "ImageField"):
-                row[field.name] = getattr(obj, field.name).name or ""
-        for field in obj._meta.many_to_many:
-            row[field.name] = [str(item) for item in getattr(obj, field.name).all()]
-        rows.append(row)
-    return json.loads(json.dumps(rows, cls=DjangoJSONEncoder))
-
-
 def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
     """Everything consultations store about the user, as JSON-safe rows per model."""
+    from accounts.lifecycle import export_rows
+
     consultations = Consultation.objects.filter(patient=user)
     data = {
-        "consultations.Consultation": _rows(consultations),
-        "consultations.ConsultationStatusChange": _rows(
+        "consultations.Consultation": export_rows(consultations),
+        "consultations.ConsultationStatusChange": export_rows(
             ConsultationStatusChange.objects.filter(consultation__patient=user)
         ),
-        "consultations.SharedAnalysis": _rows(
+        "consultations.SharedAnalysis": export_rows(
             SharedAnalysis.objects.filter(consultation__patient=user)
         ),
         # The patient's side (who saw their analyses) and a dermatologist's own.
-        "consultations.SharedAnalysisAccess": _rows(
+        "consultations.SharedAnalysisAccess": export_rows(
             SharedAnalysisAccess.objects.filter(
                 Q(consultation__patient=user) | Q(accessed_by=user)
             )
@@ -732,14 +909,17 @@ def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
     }
     profile = Dermatologist.objects.filter(user=user).first()
     if profile is not None:
-        data["consultations.Dermatologist"] = _rows([profile])
-        data["consultations.ConsultationType"] = _rows(
+        data["consultations.Dermatologist"] = export_rows(
+            Dermatologist.objects.filter(pk=profile.pk),
+            many_to_many=("specialties", "languages"),
+        )
+        data["consultations.ConsultationType"] = export_rows(
             ConsultationType.objects.filter(dermatologist=profile)
         )
-        data["consultations.WeeklyHours"] = _rows(
+        data["consultations.WeeklyHours"] = export_rows(
             WeeklyHours.objects.filter(dermatologist=profile)
         )
-        data["consultations.AvailabilityException"] = _rows(
+        data["consultations.AvailabilityException"] = export_rows(
             AvailabilityException.objects.filter(dermatologist=profile)
         )
     return data

@@ -1,22 +1,17 @@
 """The consultations API: dermatologists, free slots and the patient's bookings."""
 
-from datetime import timedelta
-
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsEmailVerified
-from consultations import errors, selectors, services, slots
+from consultations import selectors, services, slots
 from consultations.filters import DermatologistFilter
 from consultations.models import Consultation, Dermatologist
 from consultations.serializers import (
@@ -27,15 +22,10 @@ from consultations.serializers import (
     RescheduleSerializer,
     RevokeSharesSerializer,
     ShareAccessSerializer,
+    SlotsQuerySerializer,
     SlotsSerializer,
 )
 from skincare.api import UUID_LOOKUP_REGEX
-from skincare.errors import api_error
-
-
-def _invalid(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: [ErrorDetail(message, code=code)]})
-
 
 CONFLICT_RESPONSE = OpenApiResponse(
     description="`slot_taken`: another booking got the slot first; "
@@ -90,45 +80,20 @@ class DermatologistViewSet(viewsets.ReadOnlyModelViewSet):
     def slots(self, request, pk=None):
         """Free start times of one consultation type in a window, in UTC."""
         dermatologist = self.get_object()
-        params = request.query_params
-        window = []
-        for name in ("from", "to"):
-            value = parse_datetime(params.get(name, "").strip())
-            if value is None or value.utcoffset() is None:
-                raise _invalid(
-                    name,
-                    "Give an ISO 8601 date-time with its UTC offset.",
-                    "invalid_window",
-                )
-            window.append(value)
-        window_start, window_end = window
-        if window_end <= window_start:
-            raise _invalid("to", "`to` must be after `from`.", "invalid_window")
-        if window_end - window_start > timedelta(days=slots.MAX_WINDOW_DAYS):
-            raise _invalid(
-                "to",
-                f"A window spans at most {slots.MAX_WINDOW_DAYS} days.",
-                "window_too_long",
-            )
-        kind = params.get("type", "")
-        consultation_type = next(
-            (t for t in dermatologist.consultation_types.all() if t.kind == kind), None
-        )
-        if consultation_type is None:
-            raise api_error(errors.UnknownConsultationType())
-        free = selectors.free_slots(
+        query = SlotsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = services.find_free_slots(
             dermatologist=dermatologist,
-            consultation_type=consultation_type,
-            window_start=window_start,
-            window_end=window_end,
-            now=timezone.now(),
+            kind=query.validated_data["type"],
+            window_start=query.validated_data["from"],
+            window_end=query.validated_data["to"],
         )
         data = {
             "dermatologist": dermatologist.pk,
-            "type": kind,
-            "duration_minutes": consultation_type.duration_minutes,
+            "type": found.consultation_type.kind,
+            "duration_minutes": found.consultation_type.duration_minutes,
             "timezone": dermatologist.timezone,
-            "slots": free,
+            "slots": found.slots,
         }
         return Response(SlotsSerializer(data).data)
 
@@ -181,23 +146,17 @@ class ConsultationViewSet(
         serializer = BookingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        dermatologist = (
-            selectors.verified_dermatologists().filter(pk=data["dermatologist"]).first()
+        consultation = services.book_consultation(
+            patient=request.user,
+            dermatologist=services.bookable_dermatologist(
+                dermatologist_id=data["dermatologist"]
+            ),
+            kind=data["type"],
+            start=data["start"],
+            reason=data["reason"],
+            analysis_ids=data["analyses"],
+            consent_to_share=data["consent_share_with_dermatologists"],
         )
-        if dermatologist is None:
-            raise _invalid("dermatologist", "No such dermatologist.", "does_not_exist")
-        try:
-            consultation = services.book_consultation(
-                patient=request.user,
-                dermatologist=dermatologist,
-                kind=data["type"],
-                start=data["start"],
-                reason=data["reason"],
-                analysis_ids=data["analyses"],
-                consent_to_share=data["consent_share_with_dermatologists"],
-            )
-        except errors.ConsultationError as exc:
-            raise api_error(exc) from exc
         return self._respond(consultation, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -214,14 +173,11 @@ class ConsultationViewSet(
         consultation = self.get_object()
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.cancel_consultation(
-                consultation=consultation,
-                by=request.user,
-                reason=serializer.validated_data["reason"],
-            )
-        except errors.ConsultationError as exc:
-            raise api_error(exc) from exc
+        services.cancel_consultation(
+            consultation=consultation,
+            by=request.user,
+            reason=serializer.validated_data["reason"],
+        )
         return self._respond(consultation)
 
     @extend_schema(
@@ -241,14 +197,11 @@ class ConsultationViewSet(
         consultation = self.get_object()
         serializer = RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.reschedule_consultation(
-                consultation=consultation,
-                start=serializer.validated_data["start"],
-                by=request.user,
-            )
-        except errors.ConsultationError as exc:
-            raise api_error(exc) from exc
+        services.reschedule_consultation(
+            consultation=consultation,
+            start=serializer.validated_data["start"],
+            by=request.user,
+        )
         return self._respond(consultation)
 
     @extend_schema(
@@ -271,13 +224,10 @@ class ConsultationViewSet(
         consultation = self.get_object()
         serializer = RevokeSharesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.revoke_shares(
-                consultation=consultation,
-                analysis_ids=serializer.validated_data.get("analyses"),
-            )
-        except errors.ConsultationError as exc:
-            raise api_error(exc) from exc
+        services.revoke_shares(
+            consultation=consultation,
+            analysis_ids=serializer.validated_data.get("analyses"),
+        )
         return self._respond(consultation)
 
     @extend_schema(

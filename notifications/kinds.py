@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from notifications.errors import UnknownKind
+
 
 class SecretExpired(Exception):
     """A code provider's code is past its lifetime: the e-mail is not sent."""
@@ -75,4 +77,4 @@ def get_kind(key: str) -> Kind:
     try:
         return KINDS[key]
     except KeyError:
-        raise ValueError(f"Unknown notification kind: {key}") from None
+        raise UnknownKind(key) from None

@@ -69,13 +69,6 @@ class QuietHoursSerializer(api_serializers.Serializer):
     start = LocalTimeField(allow_null=True)
     end = LocalTimeField(allow_null=True)
 
-    def validate(self, attrs):
-        if (attrs.get("start") is None) != (attrs.get("end") is None):
-            raise serializers.ValidationError(
-                "Give both start and end, or neither.", code="quiet_hours_incomplete"
-            )
-        return attrs
-
 
 ChannelsSerializer = type(
     "ChannelsSerializer",

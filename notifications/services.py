@@ -20,7 +20,9 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from notifications.kinds import CHANNELS, get_kind
+from notifications import selectors
+from notifications.errors import QuietHoursIncomplete, UnknownKind
+from notifications.kinds import CHANNELS, KINDS, Kind, get_kind
 from notifications.models import Delivery, Notification, Preference
 from notifications.quiet_hours import quiet_until
 from skincare.tasks import enqueue, enqueue_on_commit
@@ -71,11 +73,6 @@ def _revive(data: dict) -> dict:
     return revived
 
 
-def get_preference(user) -> Preference:
-    preference, _ = Preference.objects.get_or_create(user=user)
-    return preference
-
-
 @transaction.atomic
 def notify(
     *,
@@ -101,13 +98,11 @@ def notify(
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    preference = None if spec.security else Preference.objects.filter(user=user).first()
-
-    def allowed(channel: str) -> bool:
-        return spec.security or preference is None or preference.allows(kind, channel)
-
-    in_app = spec.in_app and allowed("in_app")
-    email = spec.email and allowed("email") and bool(user.email)
+    # Security mail ignores preferences: no need to read them.
+    preference = (
+        Preference(user=user) if spec.security else selectors.preference_for(user=user)
+    )
+    in_app, email = _channels_on(spec, preference, user)
     if not in_app and not email:
         return None
     subject, text, html = _render(kind, user, context)
@@ -126,30 +121,68 @@ def notify(
     if in_app:
         _forget_unread_count(user.pk)
     if email:
-        not_before = None
-        if preference is not None and preference.quiet_hours_start is not None:
-            not_before = quiet_until(
-                timezone.now(),
-                user.zoneinfo,
-                preference.quiet_hours_start,
-                preference.quiet_hours_end,
-            )
-        delivery = Delivery.objects.create(
-            notification=notification,
-            channel=Delivery.Channel.EMAIL,
+        _queue_email(
+            notification,
             to_address=user.email,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            attachments=[a.__dict__ for a in attachments or []],
-            not_before=not_before,
-            enqueued_at=None if not_before else timezone.now(),
+            rendered=(subject, text, html),
+            attachments=attachments or [],
+            not_before=_quiet_until(preference, user),
         )
-        if not_before is None:
-            from notifications.tasks import send_delivery_task
-
-            enqueue_on_commit(send_delivery_task, str(delivery.pk))
     return notification
+
+
+def _channels_on(spec: Kind, preference: Preference, user) -> tuple[bool, bool]:
+    """(in-app, e-mail): the kind's channels the user has not switched off.
+
+    Security mail ignores preferences; e-mail needs an address.
+    """
+
+    def allowed(channel: str) -> bool:
+        return spec.security or preference.allows(spec.key, channel)
+
+    in_app = spec.in_app and allowed("in_app")
+    email = spec.email and allowed("email") and bool(user.email)
+    return in_app, email
+
+
+def _quiet_until(preference: Preference, user):
+    """When the user's quiet hours holding now end, or None outside them."""
+    if preference.quiet_hours_start is None:
+        return None
+    return quiet_until(
+        timezone.now(),
+        user.zoneinfo,
+        preference.quiet_hours_start,
+        preference.quiet_hours_end,
+    )
+
+
+def _queue_email(
+    notification: Notification,
+    *,
+    to_address: str,
+    rendered: tuple[str, str, str],
+    attachments: list[Attachment],
+    not_before,
+) -> Delivery:
+    """Record the e-mail; it is sent after commit, or by dispatch after not_before."""
+    from notifications.tasks import send_delivery_task
+
+    subject, text, html = rendered
+    delivery = Delivery.objects.create(
+        notification=notification,
+        channel=Delivery.Channel.EMAIL,
+        to_address=to_address,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        attachments=[a.__dict__ for a in attachments],
+        not_before=not_before,
+        enqueued_at=None if not_before else timezone.now(),
+    )
+    if not_before is None:
+        enqueue_on_commit(send_delivery_task, str(delivery.pk))
+    return delivery
 
 
 # ------------------------------------------------------------------------------
@@ -195,9 +228,20 @@ def mark_all_read(*, user) -> int:
 
 @transaction.atomic
 def update_preferences(
-    *, user, channels: dict | None = None, quiet_hours: dict | None = None, **_
+    *, user, channels: dict | None = None, quiet_hours: dict | None = None
 ) -> Preference:
-    preference = get_preference(user)
+    """Switch channels per kind and set or clear quiet hours; the one write.
+
+    ``channels`` maps kinds to {channel: bool} (kinds and channels left out stay as
+    they are); ``quiet_hours`` is {"start": time, "end": time}, both or neither.
+    """
+    unknown = sorted(set(channels or {}) - set(KINDS))
+    if unknown:
+        raise UnknownKind(unknown[0])
+    start, end = (quiet_hours or {}).get("start"), (quiet_hours or {}).get("end")
+    if (start is None) != (end is None):
+        raise QuietHoursIncomplete()
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=user)
     fields = []
     if channels is not None:
         merged = {kind: dict(value) for kind, value in preference.channels.items()}
@@ -210,8 +254,7 @@ def update_preferences(
         preference.channels = merged
         fields.append("channels")
     if quiet_hours is not None:
-        preference.quiet_hours_start = quiet_hours.get("start")
-        preference.quiet_hours_end = quiet_hours.get("end")
+        preference.quiet_hours_start, preference.quiet_hours_end = start, end
         fields += ["quiet_hours_start", "quiet_hours_end"]
     if fields:
         preference.save(update_fields=[*fields, "updated_at"])
@@ -416,23 +459,23 @@ def export_user_data(*, user) -> dict:
     Security mail (verification, reset) is exported without its body and data:
     they hold tokens that may still work.
     """
-    from accounts.lifecycle import model_rows
+    from accounts.lifecycle import export_rows
     from notifications.kinds import KINDS
 
     security = [key for key, spec in KINDS.items() if spec.security]
-    notifications = model_rows(Notification.objects.filter(recipient=user))
+    notifications = export_rows(Notification.objects.filter(recipient=user))
     for row in notifications:
         if row["kind"] in security:
             row["body"] = ""
             row["data"] = {}
-    deliveries = model_rows(
+    deliveries = export_rows(
         Delivery.objects.filter(notification__recipient=user),
         exclude=("body_text", "body_html", "attachments"),
     )
     return {
         "notifications.Notification": notifications,
         "notifications.Delivery": deliveries,
-        "notifications.Preference": model_rows(Preference.objects.filter(user=user)),
+        "notifications.Preference": export_rows(Preference.objects.filter(user=user)),
     }
 
 

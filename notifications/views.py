@@ -1,4 +1,3 @@
-import django_filters
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, viewsets
@@ -7,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from notifications import selectors, services
+from notifications.filters import FeedFilter
 from notifications.kinds import KINDS
 from notifications.models import Notification
 from notifications.serializers import (
@@ -16,17 +16,7 @@ from notifications.serializers import (
     UnreadCountSerializer,
     notification_data,
 )
-from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
-
-
-class FeedFilter(django_filters.FilterSet):
-    unread = StrictBooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label="Only unread (true) or read."
-    )
-
-    class Meta:
-        model = Notification
-        fields = ["unread"]
+from skincare.api import UUID_LOOKUP_REGEX
 
 
 class NotificationViewSet(
@@ -83,19 +73,17 @@ def _null_allowed_per_kind(view):
 
 
 # DRF answers `null` on a nested object at the object's own attr, which
-# drf-standardized-errors does not infer.
+# drf-standardized-errors does not infer; quiet_hours_incomplete is the service's
+# (notifications.errors.QuietHoursIncomplete).
 @_null_allowed_per_kind
-@extend_validation_errors(["null"], field_name="quiet_hours")
+@extend_validation_errors(["null", "quiet_hours_incomplete"], field_name="quiet_hours")
 @extend_validation_errors(["null"], field_name="channels")
-@extend_validation_errors(
-    ["quiet_hours_incomplete"], field_name="quiet_hours.non_field_errors"
-)
 class PreferencesView(APIView):
     """Per kind and channel on/off, and quiet hours (e-mail held until they end)."""
 
     @extend_schema(responses=PreferencesSerializer)
     def get(self, request):
-        preference = services.get_preference(request.user)
+        preference = selectors.preference_for(user=request.user)
         return Response(PreferencesSerializer.represent(preference, request.user))
 
     @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)

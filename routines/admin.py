@@ -1,11 +1,13 @@
 """Staff keep the catalogue here; routines and check-ins are read for support.
 
 Every catalogue save or delete (inlines and bulk deletes included) bumps the
-catalogue cache version through model signals (routines.signals).
+catalogue cache version through model signals (routines.signals); a routine saved
+or deleted here has its owner's stored warnings recomputed.
 """
 
 from django.contrib import admin
 
+from routines import services
 from routines.models import (
     CheckIn,
     Ingredient,
@@ -72,6 +74,21 @@ class RoutineAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "name"]
     raw_id_fields = ["user", "analysis"]
     inlines = [RoutineStepInline]
+
+    # Stored warnings cover all the owner's routines together (routines.services).
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.refresh_warnings(user=form.instance.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.refresh_warnings(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        owners = {routine.user for routine in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in owners:
+            services.refresh_warnings(user=user)
 
 
 @admin.register(CheckIn)

@@ -2,9 +2,11 @@
 
 import uuid
 
+import orjson
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 
 from routines.layering import PERIODS, PRODUCT_CATEGORIES, STEP_KINDS
 from routines.recommend import TEXTURES
@@ -14,8 +16,30 @@ from routines.recommend import TEXTURES
 SCHEDULE_EPOCH_ISO = "2000-01-03"
 
 
+def weekday_list(mask: int | None) -> list[int] | None:
+    """A weekday bit mask as a sorted list (0 = Monday); None stays None."""
+    if mask is None:
+        return None
+    return [d for d in range(7) if mask >> d & 1]
+
+
 def _choices(values) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+class StoredJSONField(models.JSONField):
+    """A JSONField decoded with orjson: a page of routines reads ~100 KB of warnings.
+
+    Same values as Django's decoder (plain JSON, no custom ``decoder``).
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if isinstance(value, str) and not isinstance(expression, KeyTransform):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return super().from_db_value(value, expression, connection)
 
 
 class Ingredient(models.Model):
@@ -142,6 +166,14 @@ class Routine(models.Model):
         related_name="+",
     )
     notes = models.JSONField(default=list, blank=True)
+    # Conflict warnings in the API's shape, computed by routines.services when the
+    # user's routines, profile or the catalogue change; ``warnings_stamp`` names the
+    # inputs they were computed from (see services.warnings_stamp): a stale stamp is
+    # recomputed on read.
+    warnings = StoredJSONField(default=list, blank=True, editable=False)
+    warnings_stamp = models.CharField(
+        max_length=64, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -214,9 +246,7 @@ class RoutineStep(models.Model):
     @property
     def days_of_week(self) -> list[int] | None:
         """The weekday mask as a sorted list (0 = Monday)."""
-        if self.weekdays is None:
-            return None
-        return [d for d in range(7) if self.weekdays >> d & 1]
+        return weekday_list(self.weekdays)
 
 
 class CheckIn(models.Model):

@@ -497,34 +497,35 @@ BASE_INTROS: Mapping[str, str] = {
 }
 
 
-def _build(engine: _Engine) -> Recommendation:
-    """Assemble routines from the plan and the everyday products."""
-    profile, scores = engine.profile, engine.scores
-    plan = engine.plan()
+def _step(
+    steps: list[RecommendedStep],
+    product: Product,
+    reason: str,
+    days: frozenset[int] | None = None,
+    active: str | None = None,
+) -> None:
+    """Append ``product`` to one period's steps."""
+    steps.append(
+        RecommendedStep(
+            position=len(steps) + 1,
+            step_kind=CATEGORY_STEP_KIND[product.category],
+            product_slug=product.slug,
+            product_name=product.name,
+            reason=reason,
+            days_of_week=days,
+            active=active,
+        )
+    )
+
+
+def _add_actives(
+    engine: _Engine,
+    plan: list[tuple[Active, Product, list[str]]],
+    steps: dict[str, list[RecommendedStep]],
+) -> None:
+    """The planned actives, the retinoid and the exfoliant on nights apart."""
     keys = {a.key for a, _, _ in plan}
     schedules = _schedules(keys, engine.gentle)
-    steps: dict[str, list[RecommendedStep]] = {"am": [], "pm": [], "weekly": []}
-
-    def add(
-        period: str,
-        product: Product,
-        reason: str,
-        days: frozenset[int] | None = None,
-        active: str | None = None,
-    ) -> None:
-        kind = CATEGORY_STEP_KIND[product.category]
-        steps[period].append(
-            RecommendedStep(
-                position=len(steps[period]) + 1,
-                step_kind=kind,
-                product_slug=product.slug,
-                product_name=product.name,
-                reason=reason,
-                days_of_week=days,
-                active=active,
-            )
-        )
-
     for active, product, concerns in plan:
         reason = _active_reason(engine, active, product, concerns)
         days = schedules.get(active.key)
@@ -532,57 +533,78 @@ def _build(engine: _Engine) -> Recommendation:
             reason += f"; {_day_names(days)} nights"
             if "retinoid" in keys and keys & EXFOLIANT_KEYS:
                 reason += ", alternating retinoid and exfoliant nights"
-        add(active.period, product, reason, days, active.key)
+        _step(steps[active.period], product, reason, days, active.key)
 
-    avoid = {
-        period: _clashing({a.function for a, _, _ in plan if a.period == period})
-        for period in ("am", "pm")
-    }
+
+def _add_everyday(
+    engine: _Engine,
+    plan: list[tuple[Active, Product, list[str]]],
+    steps: dict[str, list[RecommendedStep]],
+) -> None:
+    """Cleanser, moisturiser, eye cream, sunscreen or oil that clash with no active."""
+    profile, scores = engine.profile, engine.scores
     eye_concerns = [c for c in ("dark_circles", "lines") if scores[c] >= 50]
     wants_oil = profile.skin_type != "oily" and (
         profile.skin_type == "dry" or scores["dryness"] >= GENTLE_THRESHOLD
     )
     for period in ("am", "pm"):
+        avoid = _clashing({a.function for a, _, _ in plan if a.period == period})
         slots = ["cleanser", "moisturiser"]
         slots += ["eye_cream"] if eye_concerns else []
         slots += ["sunscreen"] if period == "am" else (["oil"] if wants_oil else [])
         for category in slots:
-            product = engine.base(category, avoid[period])
+            product = engine.base(category, avoid)
             if product is None:
                 continue
             intro = BASE_INTROS[category].format(
                 spf=product.spf, concerns=_words(eye_concerns)
             )
             reason = "; ".join(p for p in (intro, engine.suits(product)) if p)
-            add(period, product, reason)
+            _step(steps[period], product, reason)
 
+
+def _add_mask(engine: _Engine, steps: dict[str, list[RecommendedStep]]) -> None:
+    """A weekly mask on Sunday if one treats a concern in focus."""
     mask = engine.base("mask", frozenset())
     mask_concerns = [c for c in engine.focus if mask and c in mask.concerns]
     if mask and mask_concerns:
         intro = BASE_INTROS["mask"].format(concerns=_words(mask_concerns))
         when = "on Sunday, a night without retinoid or acids"
         reason = "; ".join(p for p in (intro, when, engine.suits(mask)) if p)
-        add("weekly", mask, reason, MASK_DAYS)
+        _step(steps["weekly"], mask, reason, MASK_DAYS)
 
+
+def _notes(engine: _Engine, keys: set[str]) -> tuple[str, ...]:
     notes = []
     if "retinoid" in keys:
         notes.append("Start the retinoid slowly; skip a night if skin stings.")
-    if profile.pregnant:
+    if engine.profile.pregnant:
         notes.append("Retinoids and salicylic acid are left out during pregnancy.")
     if engine.gentle:
         notes.append("Gentle options chosen for sensitive or red skin.")
+    return tuple(notes)
 
-    def ordered(items: list[RecommendedStep]) -> tuple[RecommendedStep, ...]:
-        return tuple(
-            replace(s, position=i) for i, s in enumerate(sort_steps(items), start=1)
-        )
 
+def _ordered(items: list[RecommendedStep]) -> tuple[RecommendedStep, ...]:
+    """Steps in layering order, numbered from 1."""
+    return tuple(
+        replace(s, position=i) for i, s in enumerate(sort_steps(items), start=1)
+    )
+
+
+def _build(engine: _Engine) -> Recommendation:
+    """Assemble routines from the plan and the everyday products."""
+    plan = engine.plan()
+    steps: dict[str, list[RecommendedStep]] = {"am": [], "pm": [], "weekly": []}
+    _add_actives(engine, plan, steps)
+    _add_everyday(engine, plan, steps)
+    _add_mask(engine, steps)
     return Recommendation(
-        am=ordered(steps["am"]),
-        pm=ordered(steps["pm"]),
-        weekly=ordered(steps["weekly"]),
+        am=_ordered(steps["am"]),
+        pm=_ordered(steps["pm"]),
+        weekly=_ordered(steps["weekly"]),
         focus=engine.focus,
-        notes=tuple(notes),
+        notes=_notes(engine, {a.key for a, _, _ in plan}),
     )
 
 

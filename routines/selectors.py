@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, TextField, Value
@@ -86,9 +87,51 @@ def ingredients() -> QuerySet[Ingredient]:
 # Routines
 # ------------------------------------------------------------------------------
 def routines_for(*, user) -> QuerySet[Routine]:
+    """The user's routines, oldest first; ``step_rows`` reads their steps.
+
+    Warnings are stored on the routine (routines.services.routines_with_warnings
+    keeps them current), so a page needs no ingredient.
+    """
+    return Routine.objects.filter(user=user).order_by("created_at", "id")
+
+
+# What routines.serializers.step_data reads.
+STEP_COLUMNS = (
+    "id",
+    "routine_id",
+    "position",
+    "step_kind",
+    "name",
+    "weekdays",
+    "every_n_days",
+    "start_date",
+    "note",
+    "reason",
+    "product_id",
+    "product__slug",
+    "product__brand",
+    "product__name",
+    "product__category",
+)
+
+
+def step_rows(*, routines: Iterable[Routine]) -> dict[Any, list[dict[str, Any]]]:
+    """The steps of ``routines`` in order, with their product's names, by routine id.
+
+    One query, rows rather than model instances: a page of 20 routines can hold 160
+    steps, and building a step and its product is most of such a page's cost.
+    """
+    found: dict[Any, list[dict[str, Any]]] = {r.pk: [] for r in routines}
+    steps = RoutineStep.objects.filter(routine__in=list(found)).order_by("position")
+    for row in steps.values(*STEP_COLUMNS):
+        found[row["routine_id"]].append(row)
+    return found
+
+
+def routines_to_check(*, user) -> QuerySet[Routine]:
     """The user's routines with steps, products and their ordered ingredients.
 
-    Four queries whatever the number of routines and steps.
+    What the conflict rules read: four queries whatever the number of routines.
     """
     steps = RoutineStep.objects.select_related("product").order_by("position")
     return (
@@ -112,16 +155,8 @@ def routines_for(*, user) -> QuerySet[Routine]:
     )
 
 
-def routine_for(*, user, routine_id) -> Routine | None:
-    return routines_for(user=user).filter(pk=routine_id).first()
-
-
 def check_ins_for(*, routine: Routine) -> QuerySet[CheckIn]:
     return CheckIn.objects.filter(routine=routine).order_by("-date", "step_id")
-
-
-def checked_in_on(*, routine: Routine, day: date) -> bool:
-    return CheckIn.objects.filter(routine=routine, date=day).exists()
 
 
 # ------------------------------------------------------------------------------

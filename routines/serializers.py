@@ -8,15 +8,14 @@ query. The ``*Out`` serializers describe that output for the OpenAPI schema only
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rest_framework import serializers
 
-from routines.conflicts import RULES, SEVERITY_RANK
+from routines.conflicts import RULES
 from routines.layering import PERIODS, PRODUCT_CATEGORIES, STEP_KINDS
-from routines.models import CheckIn, Ingredient, Product, Routine, RoutineStep
-from routines.services import RoutineWarning
+from routines.models import CheckIn, Ingredient, Product, Routine, weekday_list
 from skincare import serializers as api_serializers
 from skincare.api import LocalTimeField
 
@@ -90,46 +89,37 @@ def product_data(product: Product) -> dict[str, Any]:
     }
 
 
-def warning_data(item: RoutineWarning) -> dict[str, Any]:
-    w = item.warning
+def step_data(step: Mapping[str, Any]) -> dict[str, Any]:
+    """A step from its row (routines.selectors.step_rows)."""
     return {
-        "code": w.code,
-        "severity": w.severity,
-        "reason": w.reason,
-        "advice": w.advice,
-        "period": w.period,
-        "steps": list(item.step_ids),
-        "product_slugs": [s for s in w.product_slugs if s],
-        "ingredients": list(w.ingredients),
-    }
-
-
-def step_data(step: RoutineStep) -> dict[str, Any]:
-    product = step.product
-    return {
-        "id": str(step.pk),
-        "position": step.position,
-        "step_kind": step.step_kind,
-        "name": step.name,
+        "id": str(step["id"]),
+        "position": step["position"],
+        "step_kind": step["step_kind"],
+        "name": step["name"],
         "product": None
-        if product is None
+        if step["product_id"] is None
         else {
-            "id": str(product.pk),
-            "slug": product.slug,
-            "brand": product.brand,
-            "name": product.name,
-            "category": product.category,
+            "id": str(step["product_id"]),
+            "slug": step["product__slug"],
+            "brand": step["product__brand"],
+            "name": step["product__name"],
+            "category": step["product__category"],
         },
-        "days_of_week": step.days_of_week,
-        "every_n_days": step.every_n_days,
-        "start_date": step.start_date.isoformat() if step.start_date else None,
-        "note": step.note,
-        "reason": step.reason,
+        "days_of_week": weekday_list(step["weekdays"]),
+        "every_n_days": step["every_n_days"],
+        "start_date": step["start_date"].isoformat() if step["start_date"] else None,
+        "note": step["note"],
+        "reason": step["reason"],
     }
 
 
-def routine_data(routine: Routine, warnings: list[RoutineWarning]) -> dict[str, Any]:
-    ordered = sorted(warnings, key=lambda w: -SEVERITY_RANK[w.warning.severity])
+def routine_data(
+    routine: Routine, steps: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A routine with its step rows and its stored warnings.
+
+    Warnings: see services.routines_with_warnings, which keeps them current.
+    """
     return {
         "id": str(routine.pk),
         "period": routine.period,
@@ -143,9 +133,9 @@ def routine_data(routine: Routine, warnings: list[RoutineWarning]) -> dict[str, 
         "notes": routine.notes,
         "created_at": routine.created_at.isoformat(),
         "updated_at": routine.updated_at.isoformat(),
-        "steps": [step_data(s) for s in routine.steps.all()],
-        "has_severe_warning": any(w.warning.severity == "severe" for w in warnings),
-        "warnings": [warning_data(w) for w in ordered],
+        "steps": [step_data(s) for s in steps],
+        "has_severe_warning": any(w["severity"] == "severe" for w in routine.warnings),
+        "warnings": routine.warnings,
     }
 
 

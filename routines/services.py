@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,14 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from routines import errors, selectors
+from routines.catalogue_cache import catalogue_version
 from routines.conflicts import (
     CONCERNS,
+    RULES,
+    SEVERITY_RANK,
     ConflictWarning,
     IngredientInput,
     RoutineInput,
@@ -197,6 +200,106 @@ def routine_warnings(
 
 
 # ------------------------------------------------------------------------------
+# Stored warnings
+# ------------------------------------------------------------------------------
+# Bump when the rules' code in routines.conflicts or the stored shape changes: every
+# stored warning then counts as stale. The rules' data is in the digest already.
+WARNINGS_FORMAT = 1
+RULES_DIGEST = hashlib.sha256(
+    json.dumps(
+        [WARNINGS_FORMAT]
+        + [
+            [r.code, r.severity, r.reason, r.advice, sorted(r.first), sorted(r.second)]
+            for r in RULES
+        ]
+    ).encode()
+).hexdigest()
+# Profile fields the rules read (user_context); accounts calls profile_changed.
+PROFILE_FIELDS = frozenset({"sensitivities", "pregnant_or_breastfeeding"})
+
+
+def warning_data(item: RoutineWarning) -> dict[str, Any]:
+    """A warning as stored on the routine and answered by the API."""
+    w = item.warning
+    return {
+        "code": w.code,
+        "severity": w.severity,
+        "reason": w.reason,
+        "advice": w.advice,
+        "period": w.period,
+        "steps": list(item.step_ids),
+        "product_slugs": [s for s in w.product_slugs if s],
+        "ingredients": list(w.ingredients),
+    }
+
+
+def warnings_stamp(user, *, version: str | None = None) -> str:
+    """What stored warnings depend on besides the routines themselves.
+
+    The catalogue version (routines.catalogue_cache: bumped on every catalogue
+    write), the rules and the user's sensitivities and pregnancy flag.
+    """
+    context = user_context(user)
+    inputs = [RULES_DIGEST, sorted(context.allergies), context.pregnant]
+    digest = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:24]
+    return f"{version or catalogue_version()}:{digest}"
+
+
+def _lock_user(user):
+    """Lock the user's row: the user's routine writes and warning refreshes queue.
+
+    FOR NO KEY UPDATE, so rows referencing the user (notifications, ...) can still
+    be inserted meanwhile.
+    """
+    return type(user).objects.select_for_update(no_key=True).get(pk=user.pk)
+
+
+@transaction.atomic
+def refresh_warnings(*, user) -> None:
+    """Compute and store the warnings of all the user's routines, checked together.
+
+    Cross-routine warnings (AM acid with PM retinoid) depend on every routine, so a
+    change of one routine recomputes them all. Under the user's row lock, after the
+    write it follows: the last writer computes from everything committed before it.
+    """
+    user = _lock_user(user)
+    # Read before the rows: a catalogue write meanwhile leaves the stamp stale.
+    stamp = warnings_stamp(user)
+    routines = list(selectors.routines_to_check(user=user))
+    found = routine_warnings(user=user, routines=routines)
+    for routine in routines:
+        ordered = sorted(
+            found[routine.pk], key=lambda w: -SEVERITY_RANK[w.warning.severity]
+        )
+        routine.warnings = [warning_data(w) for w in ordered]
+        routine.warnings_stamp = stamp
+    Routine.objects.bulk_update(routines, ["warnings", "warnings_stamp"])
+
+
+def routines_with_warnings(*, user, routines: Iterable[Routine]) -> list[Routine]:
+    """``routines`` of the user (from selectors.routines_for) with current warnings.
+
+    Reading costs no rule evaluation while the stored stamps are current. When one
+    is stale (the catalogue or the rules changed, the profile was changed outside
+    ``update_profile``, rows were written outside these services) all the user's
+    warnings are recomputed once and the routines read again.
+    """
+    routines = list(routines)
+    stamp = warnings_stamp(user)
+    if all(r.warnings_stamp == stamp for r in routines):
+        return routines
+    refresh_warnings(user=user)
+    fresh = selectors.routines_for(user=user).in_bulk([r.pk for r in routines])
+    return [fresh[r.pk] for r in routines if r.pk in fresh]
+
+
+def profile_changed(*, user, fields: Iterable[str]) -> None:
+    """Called by accounts.services.update_profile: some rules read the profile."""
+    if PROFILE_FIELDS & set(fields):
+        refresh_warnings(user=user)
+
+
+# ------------------------------------------------------------------------------
 # Writing routines
 # ------------------------------------------------------------------------------
 def _weekday_mask(days: Iterable[int] | None) -> int | None:
@@ -288,6 +391,7 @@ def _renumber(
 @transaction.atomic
 def create_routine(*, user, data: Mapping, now: datetime | None = None) -> Routine:
     """Create a routine with its steps; conflicts are reported, never refused."""
+    _lock_user(user)  # also makes the count below race-free
     if Routine.objects.filter(user=user).count() >= settings.ROUTINES_MAX_PER_USER:
         raise errors.TooManyRoutines()
     routine = Routine.objects.create(
@@ -298,14 +402,26 @@ def create_routine(*, user, data: Mapping, now: datetime | None = None) -> Routi
         custom_order=data.get("custom_order", False),
     )
     _write_steps(routine, data.get("steps", []), today=local_today(user, now=now))
+    refresh_warnings(user=user)
     return routine
 
 
 @transaction.atomic
 def update_routine(
-    *, routine: Routine, data: Mapping, now: datetime | None = None
+    *,
+    routine: Routine,
+    data: Mapping,
+    replace: bool = False,
+    now: datetime | None = None,
 ) -> Routine:
-    """Change a routine; ``steps`` given replaces the list (ids keep a step)."""
+    """Change a routine; ``steps`` given replaces the list (ids keep a step).
+
+    ``replace``: ``data`` is the whole routine, so what it leaves out is cleared:
+    no reminder, the layering order, no steps.
+    """
+    if replace:
+        data = {"reminder_time": None, "custom_order": False, "steps": [], **data}
+    _lock_user(routine.user)
     routine = Routine.objects.select_for_update().get(pk=routine.pk)
     fields = [
         f for f in ("period", "name", "reminder_time", "custom_order") if f in data
@@ -320,13 +436,16 @@ def update_routine(
         RoutineStep.objects.bulk_update(
             _renumber(routine, steps, in_given_order=True), ["position"]
         )
+    refresh_warnings(user=routine.user)
     return routine
 
 
 @transaction.atomic
 def delete_routine(*, routine: Routine) -> None:
     """Delete a routine with its steps, check-ins and reminders."""
+    user = _lock_user(routine.user)
     routine.delete()
+    refresh_warnings(user=user)
 
 
 # ------------------------------------------------------------------------------
@@ -369,14 +488,11 @@ def profile_for(*, user, analysis) -> Profile:
 
 
 def _analysis_for(*, user, analysis_id):
-    from analysis.models import Analysis
-    from analysis.selectors import latest_completed_analysis
+    from analysis import selectors as analyses
 
     if analysis_id is None:
-        return latest_completed_analysis(user=user)
-    analysis = Analysis.objects.filter(
-        pk=analysis_id, user=user, status=Analysis.Status.COMPLETED
-    ).first()
+        return analyses.latest_completed_analysis(user=user)
+    analysis = analyses.completed_analysis(user=user, analysis_id=analysis_id)
     if analysis is None:
         raise errors.AnalysisNotUsable()
     return analysis
@@ -401,8 +517,9 @@ def generate_routines(*, user, analysis_id=None, now: datetime | None = None):
     today = local_today(user, now=now)
     with transaction.atomic():
         # One generation per user at a time: the second waits and replaces the first.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        _lock_user(user)
         routines = _save_recommendation(user, recommendation, analysis, today)
+        refresh_warnings(user=user)
     return Generated(
         routines=routines,
         focus=recommendation.focus,
@@ -548,21 +665,14 @@ def steps_scheduled_on(steps: Iterable[RoutineStep], day: date) -> int:
     return count
 
 
-def send_routine_reminders(
-    *, now: datetime | None = None, dry_run: bool = False
-) -> ReminderSummary:
-    """Remind each routine whose time has passed today, locally, once per local day.
+def _reminder_candidates(now: datetime):
+    """Routines with a reminder time of active users, with what deciding needs.
 
-    Safe to run twice or overlapping: the RoutineReminder row (unique per routine and
-    local date) is inserted in the same transaction as the notification.
+    Reminders and check-ins of the last two UTC days only: enough to know about
+    the local day of any time zone.
     """
-    from notifications.services import notify
-
-    now = now or timezone.now()
-    summary = ReminderSummary()
-    grace = timedelta(minutes=settings.ROUTINES_REMINDER_GRACE_MINUTES)
     recent = now.astimezone(UTC).date() - timedelta(days=1)
-    routines = (
+    return (
         Routine.objects.filter(
             reminder_time__isnull=False,
             user__is_active=True,
@@ -586,26 +696,53 @@ def send_routine_reminders(
         )
         .order_by("id")
     )
-    for routine in routines.iterator(chunk_size=500):
-        zone = _zone(routine.user)
-        local_date = now.astimezone(zone).date()
-        due = reminder_due_at(local_date, routine.reminder_time, zone)
-        if not (due <= now <= due + grace):
+
+
+def _reminder_due(routine: Routine, now: datetime) -> date | None:
+    """The routine's local date if its reminder falls due within the grace period."""
+    zone = _zone(routine.user)
+    local_date = now.astimezone(zone).date()
+    due = reminder_due_at(local_date, routine.reminder_time, zone)
+    grace = timedelta(minutes=settings.ROUTINES_REMINDER_GRACE_MINUTES)
+    return local_date if due <= now <= due + grace else None
+
+
+def _skip_reason(routine: Routine, local_date: date) -> str | None:
+    """Which ReminderSummary counter a routine not to remind goes to, if any."""
+    if any(r.local_date == local_date for r in routine.recent_reminders):
+        return "already_sent"
+    if any(c.date == local_date for c in routine.recent_check_ins):
+        return "checked_in"
+    if steps_scheduled_on(routine.steps.all(), local_date) == 0:
+        return "nothing_scheduled"
+    return None
+
+
+def send_routine_reminders(
+    *, now: datetime | None = None, dry_run: bool = False
+) -> ReminderSummary:
+    """Remind each routine whose time has passed today, locally, once per local day.
+
+    Safe to run twice or overlapping: the RoutineReminder row (unique per routine and
+    local date) is inserted in the same transaction as the notification.
+    """
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    summary = ReminderSummary()
+    for routine in _reminder_candidates(now).iterator(chunk_size=500):
+        local_date = _reminder_due(routine, now)
+        if local_date is None:
             continue
         summary.considered += 1
-        if any(r.local_date == local_date for r in routine.recent_reminders):
-            summary.already_sent += 1
-            continue
-        if any(c.date == local_date for c in routine.recent_check_ins):
-            summary.checked_in += 1
-            continue
-        steps_count = steps_scheduled_on(routine.steps.all(), local_date)
-        if steps_count == 0:
-            summary.nothing_scheduled += 1
+        skip = _skip_reason(routine, local_date)
+        if skip is not None:
+            setattr(summary, skip, getattr(summary, skip) + 1)
             continue
         if dry_run:
             summary.sent += 1
             continue
+        steps_count = steps_scheduled_on(routine.steps.all(), local_date)
         try:
             sent = _remind(routine, local_date, steps_count, now, notify)
         except Exception:
@@ -646,23 +783,21 @@ def _remind(routine: Routine, local_date: date, steps_count: int, now, notify) -
 # ------------------------------------------------------------------------------
 # Data lifecycle (accounts.lifecycle)
 # ------------------------------------------------------------------------------
-def _rows(queryset) -> list[dict[str, Any]]:
-    from accounts.lifecycle import model_rows
-
-    return json.loads(json.dumps(model_rows(queryset), cls=DjangoJSONEncoder))
-
-
 def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
     """Every routine, step, check-in and reminder of the user, as JSON-safe rows."""
+    from accounts.lifecycle import export_rows
+
     return {
-        "routines.Routine": _rows(Routine.objects.filter(user=user)),
-        "routines.RoutineStep": _rows(
+        "routines.Routine": export_rows(
+            Routine.objects.filter(user=user), exclude=("warnings_stamp",)
+        ),
+        "routines.RoutineStep": export_rows(
             RoutineStep.objects.filter(routine__user=user).order_by(
                 "routine", "position"
             )
         ),
-        "routines.CheckIn": _rows(CheckIn.objects.filter(routine__user=user)),
-        "routines.RoutineReminder": _rows(
+        "routines.CheckIn": export_rows(CheckIn.objects.filter(routine__user=user)),
+        "routines.RoutineReminder": export_rows(
             RoutineReminder.objects.filter(routine__user=user)
         ),
     }

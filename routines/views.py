@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -12,15 +11,19 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import filters, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from routines import catalogue_cache, errors, selectors, services
-from routines.models import Ingredient, Product, ProductIngredient, Routine
-from routines.recommend import SKIN_TYPES
+from routines import catalogue_cache, selectors, services
+from routines.filters import (
+    BoundedSearchFilter,
+    IngredientFilter,
+    ProductFilter,
+    named_values,
+)
+from routines.models import Ingredient, Product, Routine
 from routines.serializers import (
     AdherenceOut,
     AdherenceQuery,
@@ -38,146 +41,12 @@ from routines.serializers import (
     product_data,
     routine_data,
 )
-from skincare.api import UUID_LOOKUP_REGEX, StrictBooleanFilter
-from skincare.errors import api_error
+from skincare.api import UUID_LOOKUP_REGEX
+
 
 # ------------------------------------------------------------------------------
 # Catalogue
 # ------------------------------------------------------------------------------
-# Anonymous filters take a bounded number of values (README, Security).
-MAX_FILTER_VALUES = 10
-MAX_FILTER_VALUE_LENGTH = 100
-MAX_SEARCH_LENGTH = 100
-MAX_SEARCH_TERMS = 5
-
-
-def _named(value: str) -> list[str]:
-    return [v for v in (p.strip() for p in value.split(",")) if v]
-
-
-class NameListField(forms.CharField):
-    """Comma-separated names: at most MAX_FILTER_VALUES, each of bounded length."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "max_length", MAX_FILTER_VALUES * (MAX_FILTER_VALUE_LENGTH + 1)
-        )
-        super().__init__(**kwargs)
-
-    def validate(self, value):
-        super().validate(value)
-        names = _named(value or "")
-        if len(names) > MAX_FILTER_VALUES:
-            raise forms.ValidationError(
-                f"Give at most {MAX_FILTER_VALUES} comma-separated values.",
-                code="too_many_values",
-            )
-        if any(len(name) > MAX_FILTER_VALUE_LENGTH for name in names):
-            raise forms.ValidationError(
-                f"Each value has at most {MAX_FILTER_VALUE_LENGTH} characters.",
-                code="value_too_long",
-            )
-
-
-class NameListFilter(django_filters.CharFilter):
-    field_class = NameListField
-
-
-class BoundedSearchFilter(filters.SearchFilter):
-    """DRF's search with a bounded query: each term adds joins to the SQL."""
-
-    def get_search_terms(self, request):
-        value = request.query_params.get(self.search_param, "")
-        terms = super().get_search_terms(request)
-        if len(value) > MAX_SEARCH_LENGTH or len(terms) > MAX_SEARCH_TERMS:
-            raise ValidationError(
-                {
-                    self.search_param: [
-                        ErrorDetail(
-                            f"At most {MAX_SEARCH_TERMS} words and "
-                            f"{MAX_SEARCH_LENGTH} characters.",
-                            code="search_too_long",
-                        )
-                    ]
-                }
-            )
-        return terms
-
-
-def _with_ingredients(ids) -> object:
-    return ProductIngredient.objects.filter(ingredient_id__in=ids).values("product_id")
-
-
-class ProductFilter(django_filters.FilterSet):
-    category = django_filters.ChoiceFilter(choices=Product.CATEGORIES)
-    concern = django_filters.CharFilter(
-        method="filter_concern",
-        max_length=MAX_FILTER_VALUE_LENGTH,
-        help_text="Has an ingredient treating it, e.g. `lines`.",
-    )
-    skin_type = django_filters.ChoiceFilter(
-        choices=[(s, s) for s in (*SKIN_TYPES, "sensitive")],
-        method="filter_skin_type",
-    )
-    ingredient = NameListFilter(
-        method="filter_ingredient",
-        help_text="Contains all of these (comma-separated INCI, common names or "
-        f"functions such as `retinoid`; at most {MAX_FILTER_VALUES}).",
-    )
-    exclude_ingredient = NameListFilter(
-        method="filter_exclude_ingredient",
-        help_text="Contains none of these (INCI, common names or functions, "
-        f"e.g. `fragrance`; at most {MAX_FILTER_VALUES}).",
-    )
-    fragrance_free = StrictBooleanFilter()
-
-    class Meta:
-        model = Product
-        fields = ["category", "fragrance_free"]
-
-    def filter_concern(self, queryset, name, value):
-        treating = Ingredient.objects.filter(
-            selectors.json_list_contains("concerns", value.strip().lower())
-        ).values("id")
-        return queryset.filter(pk__in=_with_ingredients(treating))
-
-    def filter_skin_type(self, queryset, name, value):
-        return queryset.filter(selectors.json_list_contains("skin_types", value))
-
-    def filter_ingredient(self, queryset, name, value):
-        for each in _named(value):
-            ids = selectors.ingredient_ids_named([each])
-            queryset = queryset.filter(pk__in=_with_ingredients(ids))
-        return queryset
-
-    def filter_exclude_ingredient(self, queryset, name, value):
-        ids = selectors.ingredient_ids_named(_named(value))
-        return queryset.exclude(pk__in=_with_ingredients(ids)) if ids else queryset
-
-
-class IngredientFilter(django_filters.FilterSet):
-    concern = django_filters.CharFilter(
-        method="filter_concern",
-        max_length=MAX_FILTER_VALUE_LENGTH,
-        help_text="Treats this concern.",
-    )
-    function = django_filters.CharFilter(
-        method="filter_function",
-        max_length=MAX_FILTER_VALUE_LENGTH,
-        help_text="Has this function, e.g. `retinoid`.",
-    )
-
-    class Meta:
-        model = Ingredient
-        fields: list[str] = []
-
-    def filter_concern(self, queryset, name, value):
-        return queryset.filter(selectors.json_list_contains("concerns", value))
-
-    def filter_function(self, queryset, name, value):
-        return queryset.filter(selectors.json_list_contains("functions", value))
-
-
 @extend_validation_errors(["null_characters_not_allowed"], methods=["get"])
 class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
     """Read-only catalogue; whole responses cached under the catalogue version."""
@@ -206,7 +75,7 @@ class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
         for name in known & params.keys():
             values = [v.strip() for v in params.getlist(name)]
             if name in self.word_filters:
-                values = sorted({w.lower() for v in values for w in _named(v)})
+                values = sorted({w.lower() for v in values for w in named_values(v)})
                 words.update(values)
             parts.append((name, values))
         if words and not words <= catalogue_cache.vocabulary():
@@ -288,15 +157,6 @@ class RoutineViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_LOOKUP_REGEX
     filter_backends: list = []
 
-    def _all(self) -> list[Routine]:
-        return list(selectors.routines_for(user=self.request.user))
-
-    def _respond(self, routine_id, code=status.HTTP_200_OK) -> Response:
-        routines = self._all()
-        warnings = services.routine_warnings(user=self.request.user, routines=routines)
-        routine = next(r for r in routines if r.pk == routine_id)
-        return Response(routine_data(routine, warnings[routine.pk]), status=code)
-
     def _own(self) -> Routine:
         routine = (
             Routine.objects.filter(user=self.request.user, pk=self.kwargs["pk"])
@@ -307,23 +167,35 @@ class RoutineViewSet(viewsets.GenericViewSet):
             raise Http404
         return routine
 
+    def _data(self, routines) -> list[dict]:
+        """Routines with their stored warnings (recomputed first if stale)."""
+        current = services.routines_with_warnings(
+            user=self.request.user, routines=routines
+        )
+        steps = selectors.step_rows(routines=current)
+        return [routine_data(r, steps[r.pk]) for r in current]
+
+    def _respond(self, routine_id, code=status.HTTP_200_OK) -> Response:
+        routines = selectors.routines_for(user=self.request.user).filter(pk=routine_id)
+        return Response(self._data(routines)[0], status=code)
+
+    def _valid(self, serializer_class, *, partial: bool, data=None):
+        serializer = serializer_class(
+            data=self.request.data if data is None else data, partial=partial
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def list(self, request):
         """Own routines, oldest first, each with its warnings."""
-        routines = self._all()
-        warnings = services.routine_warnings(user=request.user, routines=routines)
-        page = self.paginate_queryset(routines)
-        return self.get_paginated_response(
-            [routine_data(r, warnings[r.pk]) for r in page]
-        )
+        page = self.paginate_queryset(selectors.routines_for(user=request.user))
+        return self.get_paginated_response(self._data(page))
 
     @extend_schema(request=RoutineIn, responses={201: RoutineOut, 400: ROUTINE_400})
     def create(self, request):
         """Create a routine; conflicts never block saving, they are warnings."""
         data = self._valid(RoutineIn, partial=False)
-        try:
-            routine = services.create_routine(user=request.user, data=data)
-        except errors.RoutineError as exc:
-            raise api_error(exc) from exc
+        routine = services.create_routine(user=request.user, data=data)
         return self._respond(routine.pk, status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
@@ -333,38 +205,24 @@ class RoutineViewSet(viewsets.GenericViewSet):
     @extend_schema(request=RoutineIn, responses={200: RoutineOut, 400: ROUTINE_400})
     def update(self, request, pk=None):
         """Replace a routine (steps with an `id` keep their check-in history)."""
-        return self._change(partial=False)
+        routine = self._own()
+        data = self._valid(RoutineIn, partial=False)
+        services.update_routine(routine=routine, data=data, replace=True)
+        return self._respond(routine.pk)
 
     @extend_schema(request=RoutineIn, responses={200: RoutineOut, 400: ROUTINE_400})
     def partial_update(self, request, pk=None):
         """Change some fields; `steps`, when given, is the whole new list."""
-        return self._change(partial=True)
+        routine = self._own()
+        data = self._valid(RoutineIn, partial=True)
+        services.update_routine(routine=routine, data=data)
+        return self._respond(routine.pk)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Delete a routine with its steps, check-ins and reminders."""
         services.delete_routine(routine=self._own())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _valid(self, serializer_class, *, partial: bool, data=None):
-        serializer = serializer_class(
-            data=self.request.data if data is None else data, partial=partial
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def _change(self, *, partial: bool) -> Response:
-        routine = self._own()
-        data = self._valid(RoutineIn, partial=partial)
-        if not partial:
-            data.setdefault("reminder_time", None)
-            data.setdefault("custom_order", False)
-            data.setdefault("steps", [])
-        try:
-            services.update_routine(routine=routine, data=data)
-        except errors.RoutineError as exc:
-            raise api_error(exc) from exc
-        return self._respond(routine.pk)
 
     @extend_schema(
         request=GenerateIn,
@@ -381,22 +239,17 @@ class RoutineViewSet(viewsets.GenericViewSet):
     def generate(self, request):
         """Build recommended AM, PM and weekly routines; they replace generated ones."""
         data = self._valid(GenerateIn, partial=False)
-        try:
-            generated = services.generate_routines(
-                user=request.user, analysis_id=data.get("analysis")
-            )
-        except errors.RoutineError as exc:
-            raise api_error(exc) from exc
-        routines = self._all()
-        warnings = services.routine_warnings(user=request.user, routines=routines)
-        new = {r.pk for r in generated.routines}
+        generated = services.generate_routines(
+            user=request.user, analysis_id=data.get("analysis")
+        )
+        new = selectors.routines_for(user=request.user).filter(
+            pk__in=[r.pk for r in generated.routines]
+        )
         body = {
             "analysis": str(generated.analysis_id) if generated.analysis_id else None,
             "focus": list(generated.focus),
             "notes": list(generated.notes),
-            "routines": [
-                routine_data(r, warnings[r.pk]) for r in routines if r.pk in new
-            ],
+            "routines": self._data(new),
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -427,12 +280,9 @@ class RoutineViewSet(viewsets.GenericViewSet):
             page = self.paginate_queryset(selectors.check_ins_for(routine=routine))
             return self.get_paginated_response([check_in_data(c) for c in page])
         data = self._valid(CheckInIn, partial=False)
-        try:
-            result = services.check_in(
-                routine=routine, step_ids=data["steps"], day=data.get("date")
-            )
-        except errors.RoutineError as exc:
-            raise api_error(exc) from exc
+        result = services.check_in(
+            routine=routine, step_ids=data["steps"], day=data.get("date")
+        )
         body = {
             "date": result.date.isoformat(),
             "created": result.created,

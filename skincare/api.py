@@ -3,8 +3,6 @@
 import re
 from typing import ClassVar
 
-import django_filters
-from django import forms
 from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
@@ -13,35 +11,6 @@ from rest_framework import serializers
 _HEX = "[0-9a-fA-F]"
 # A UUID, hyphens optional as uuid.UUID accepts; anything else never reaches a query.
 UUID_LOOKUP_REGEX = f"{_HEX}{{8}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{12}}"
-
-
-class StrictBooleanField(forms.Field):
-    """A query-string boolean that refuses anything but true/false/1/0."""
-
-    widget = forms.TextInput
-    default_error_messages: ClassVar[dict[str, str]] = {
-        "invalid": "Must be true or false."
-    }
-    VALUES: ClassVar[dict[str, bool]] = {
-        "true": True,
-        "1": True,
-        "false": False,
-        "0": False,
-    }
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        try:
-            return self.VALUES[str(value).lower()]
-        except KeyError:
-            raise forms.ValidationError(
-                "Must be true or false.", code="invalid"
-            ) from None
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
 
 
 AUTH_ERROR_CODES = [

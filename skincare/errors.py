@@ -25,7 +25,8 @@ class DomainError(Exception):
 
     Each app subclasses it in its `errors.py`. Views let it propagate: the API's
     exception handler (below) answers it with `status`, `code` and `message`, on
-    `field` for a 400 that names one, and with Retry-After when `retry_after` is set.
+    `field` for a 400 that names one (one error per entry of `messages` there), and
+    with Retry-After when `retry_after` is set.
     """
 
     code = "error"
@@ -44,6 +45,7 @@ class DomainError(Exception):
     ):
         super().__init__(message or self.message)
         self.message = message or self.message
+        self.messages = [self.message]
         if field is not None:
             self.field = field
         if code is not None:
@@ -65,9 +67,9 @@ STATUS_EXCEPTIONS = {
 
 def api_error(exc: DomainError) -> APIException:
     """The API error for a domain error, in the one shape every app answers."""
-    detail = ErrorDetail(exc.detail, code=exc.code)
     if exc.status == 400 and exc.field:
-        return ValidationError({exc.field: [detail]})
+        details = [ErrorDetail(message, code=exc.code) for message in exc.messages]
+        return ValidationError({exc.field: details})
     if exc.status == 429:
         return Throttled(wait=exc.retry_after, detail=exc.detail, code=exc.code)
     known = STATUS_EXCEPTIONS.get(exc.status)

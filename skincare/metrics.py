@@ -166,10 +166,8 @@ class PlatformCollector(Collector):
         )
 
     def _consultations(self):
-        try:
-            from consultations.models import Consultation
-        except ImportError:
-            return
+        from consultations.models import Consultation
+
         booked = _gauge(
             "skincare_consultations",
             "Consultations booked, by current status.",

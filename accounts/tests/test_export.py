@@ -152,3 +152,16 @@ def test_export_has_nothing_of_other_users(auth_client, other_user):
 
 def test_export_requires_authentication(api_client):
     assert api_client.get(EXPORT_URL).status_code == 401
+
+
+def test_every_apps_export_rows_are_plain_json_before_rendering(user):
+    """One helper builds every app's rows: no app leaves datetimes or UUIDs behind."""
+    from accounts.lifecycle import build_user_export
+
+    NotificationFactory(recipient=user)
+    user.groups.create(name="beta testers")
+
+    data = build_user_export(user=user)["data"]
+
+    assert json.loads(json.dumps(data)) == data
+    assert data["accounts.User"][0]["groups"] == ["beta testers"]

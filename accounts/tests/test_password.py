@@ -275,3 +275,53 @@ def test_change_revokes_refresh_tokens_obtained_by_rotation(api_client, user):
     api_client.force_authenticate(None)
 
     assert api_client.post(REFRESH_URL, {"refresh": rotated}).status_code == 401
+
+
+# ------------------------------------------------------------------------------
+# One place decides: the services (the API's serializers check shape only)
+# ------------------------------------------------------------------------------
+def test_reset_confirm_serializer_checks_shape_only_the_service_checks_the_token():
+    from accounts.serializers import PasswordResetConfirmSerializer
+
+    serializer = PasswordResetConfirmSerializer(
+        data={"token": "not-a-real-token", "new_password": NEW_PASSWORD}
+    )
+
+    assert serializer.is_valid(), serializer.errors
+
+
+def test_reset_password_service_refuses_a_weak_password_and_keeps_the_old_one(user):
+    from accounts import errors, services
+
+    token = tokens.make_token(tokens.PASSWORD_RESET, user)
+
+    with pytest.raises(errors.PasswordRejected) as refused:
+        services.reset_password(token=token, new_password="password")
+
+    assert refused.value.field == "new_password"
+    assert refused.value.messages
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_change_password_service_refuses_a_weak_password_and_keeps_the_old_one(user):
+    from accounts import errors, services
+
+    with pytest.raises(errors.PasswordRejected):
+        services.change_password(
+            user=user,
+            current_password=DEFAULT_PASSWORD,
+            new_password="12345678",
+            client_ip="203.0.113.9",
+        )
+
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_a_weak_new_password_lists_every_rule_it_breaks(auth_client):
+    response = change(auth_client, new="1234")
+
+    errors = [e for e in response.json()["errors"] if e["attr"] == "new_password"]
+    assert len(errors) >= 2  # too short, too common, entirely numeric
+    assert {e["code"] for e in errors} == {"invalid"}

@@ -176,3 +176,37 @@ def test_me_patch_cannot_touch_lifecycle_fields(auth_client, user):
     assert user.purged_at is None
     assert user.is_active
     assert not user.check_password("a-Decent-passphrase-42")
+
+
+def test_register_user_service_refuses_a_common_password_and_writes_nothing():
+    from accounts import errors, services
+
+    with pytest.raises(errors.PasswordRejected) as refused:
+        services.register_user(email="a@example.com", password="password123")
+
+    assert refused.value.field == "password"
+    assert not User.objects.exists()
+
+
+def test_register_user_service_refuses_a_taken_address_in_any_case(user):
+    from accounts import errors, services
+
+    with pytest.raises(errors.EmailTaken):
+        services.register_user(
+            email=f"  {user.email.upper()} ", password="a-Decent-passphrase-42"
+        )
+
+
+def test_admin_created_account_email_is_stored_normalised():
+    from accounts.admin import AdminUserCreationForm
+
+    form = AdminUserCreationForm(
+        data={
+            "email": "New.Person@Example.COM",
+            "password1": "a-Decent-passphrase-42",
+            "password2": "a-Decent-passphrase-42",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.save().email == "new.person@example.com"

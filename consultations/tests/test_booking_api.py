@@ -7,6 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
+from consultations import errors, services
 from consultations.models import Consultation, ConsultationStatusChange
 from consultations.tests.factories import (
     AnalysisFactory,
@@ -141,6 +142,18 @@ def test_unverified_dermatologist_cannot_be_booked(auth_client, monday):
     response = auth_client.post(URL, payload(dermatologist, paris(monday, 9)))
 
     assert codes(response) == [("does_not_exist", "dermatologist")]
+
+
+def test_bookable_dermatologist_is_only_a_verified_active_one():
+    unverified = DermatologistFactory(verified_at=None)
+    inactive = DermatologistFactory(user__is_active=False)
+    verified = DermatologistFactory()
+
+    for refused in (unverified, inactive):
+        with pytest.raises(errors.UnknownDermatologist):
+            services.bookable_dermatologist(dermatologist_id=refused.pk)
+
+    assert services.bookable_dermatologist(dermatologist_id=verified.pk) == verified
 
 
 def test_unverified_email_cannot_book(client_for, dermatologist, monday):
@@ -450,6 +463,23 @@ def test_reschedule_inside_the_window_is_refused(auth_client, user, dermatologis
     )
 
     assert codes(response) == [("outside_change_window", None)]
+
+
+def test_rescheduling_a_cancelled_consultation_is_a_conflict(
+    auth_client, user, dermatologist, monday
+):
+    consultation = ConsultationFactory(
+        patient=user, dermatologist=dermatologist, status="cancelled"
+    )
+
+    response = auth_client.post(
+        f"{URL}{consultation.pk}/reschedule/", {"start": paris(monday, 14).isoformat()}
+    )
+
+    assert response.status_code == 409
+    assert codes(response) == [("invalid_status_transition", None)]
+    consultation.refresh_from_db()
+    assert (consultation.status, consultation.reschedule_count) == ("cancelled", 0)
 
 
 # ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from consultations import errors, services
 from consultations.models import Language, Specialty
 from consultations.tests.factories import (
     DermatologistFactory,
@@ -212,3 +213,68 @@ def test_slots_accept_exactly_31_days(api_client):
     )
 
     assert response.status_code == 200
+
+
+def test_slots_without_a_window_answer_invalid_window_on_both_ends(api_client):
+    dermatologist = DermatologistFactory()
+
+    response = api_client.get(slots_url(dermatologist), {"type": "video"})
+
+    assert response.status_code == 400
+    assert codes(response) == [("invalid_window", "from"), ("invalid_window", "to")]
+
+
+def test_find_free_slots_refuses_a_type_the_dermatologist_does_not_offer():
+    dermatologist = DermatologistFactory(types=[("video", 30, "60.00")])
+    monday = next_weekday(0)
+
+    with pytest.raises(errors.UnknownConsultationType):
+        services.find_free_slots(
+            dermatologist=dermatologist,
+            kind="in_person",
+            window_start=paris(monday, 0),
+            window_end=paris(monday, 23),
+        )
+
+
+def test_find_free_slots_refuses_a_window_that_ends_before_it_starts():
+    dermatologist = DermatologistFactory()
+    monday = next_weekday(0)
+
+    with pytest.raises(errors.InvalidWindow) as refused:
+        services.find_free_slots(
+            dermatologist=dermatologist,
+            kind="video",
+            window_start=paris(monday, 12),
+            window_end=paris(monday, 9),
+        )
+
+    assert (refused.value.code, refused.value.field) == ("invalid_window", "to")
+
+
+def test_find_free_slots_refuses_a_window_longer_than_31_days():
+    dermatologist = DermatologistFactory()
+    monday = next_weekday(0)
+
+    with pytest.raises(errors.WindowTooLong):
+        services.find_free_slots(
+            dermatologist=dermatologist,
+            kind="video",
+            window_start=paris(monday, 0),
+            window_end=paris(monday + timedelta(days=32), 0),
+        )
+
+
+def test_find_free_slots_gives_the_type_and_its_free_starts():
+    dermatologist = DermatologistFactory()
+    monday = next_weekday(0)
+
+    found = services.find_free_slots(
+        dermatologist=dermatologist,
+        kind="in_person",
+        window_start=paris(monday, 9),
+        window_end=paris(monday, 10),
+    )
+
+    assert found.consultation_type.duration_minutes == 45
+    assert found.slots == [paris(monday, 9), paris(monday, 9, 45)]

@@ -4,9 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
-from consultations import demo, services
-from consultations.models import Consultation, Dermatologist, SharedAnalysis
+from consultations import services
+from consultations.models import Consultation, SharedAnalysis
 from consultations.tests.factories import (
     AnalysisFactory,
     ConsultationFactory,
@@ -63,27 +62,3 @@ def test_erase_anonymises_bookings_removes_shares_and_frees_slots(user):
     assert not SharedAnalysis.objects.exists()
     assert future.status == "cancelled"
     assert not Consultation.objects.filter(patient=user).exists()
-
-
-def test_seed_demo_is_idempotent(settings):
-    settings.DEBUG = True
-
-    first = demo.seed_demo()
-    second = demo.seed_demo()
-
-    assert first == second
-    assert "dermatologist@skincare.local" in first[0]
-    profile = Dermatologist.objects.get(user__email="dermatologist@skincare.local")
-    assert profile.is_verified
-    assert profile.timezone == "Europe/Paris"
-    assert profile.weekly_hours.count() == 10
-    assert {
-        (t.kind, t.duration_minutes, str(t.fee), t.currency)
-        for t in profile.consultation_types.all()
-    } == {
-        ("video", 30, "60.00", "EUR"),
-        ("in_person", 45, "90.00", "EUR"),
-    }
-    user = User.objects.get(email="dermatologist@skincare.local")
-    assert user.check_password("demo-Derm-pass-1")
-    assert user.role == "dermatologist"

@@ -2,17 +2,25 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
-from consultations.models import AvailabilityException, WeeklyHours
+from consultations.models import (
+    AvailabilityException,
+    Consultation,
+    SharedAnalysisAccess,
+    WeeklyHours,
+)
 from consultations.tests.factories import (
     AnalysisFactory,
     ConsultationFactory,
     DermatologistFactory,
+    SharedAnalysisFactory,
     next_weekday,
     paris,
 )
@@ -327,3 +335,107 @@ def test_dermatologist_role_without_profile_gets_403(client):
     client.force_login(UserFactory(role="dermatologist"))
 
     assert client.get(reverse("dermatologist:agenda")).status_code == 403
+
+
+ACTIONS = {
+    "confirm": {},
+    "decline": {"reason": "Not my field."},
+    "complete": {"notes": "Seen.", "recommended_routine": ""},
+    "no-show": {},
+}
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["upcoming", "started"])
+@pytest.mark.parametrize("status", [s for s, _ in Consultation.Status.choices])
+def test_detail_page_offers_exactly_the_actions_the_services_accept(
+    derm_client, dermatologist, status, started
+):
+    start = timezone.now() - timedelta(minutes=10) if started else None
+    consultation = ConsultationFactory(
+        dermatologist=dermatologist,
+        status=status,
+        **({"start": start} if start else {}),
+    )
+    html = derm_client.get(
+        reverse("dermatologist:consultation", args=[consultation.pk])
+    ).content.decode()
+
+    offered = {
+        name
+        for name in ACTIONS
+        if reverse(f"dermatologist:{name}", args=[consultation.pk]) in html
+    }
+    accepted = set()
+    for name, data in ACTIONS.items():
+        Consultation.objects.filter(pk=consultation.pk).update(status=status)
+        derm_client.post(reverse(f"dermatologist:{name}", args=[consultation.pk]), data)
+        consultation.refresh_from_db()
+        if consultation.status != status:
+            accepted.add(name)
+    assert offered == accepted
+
+
+def test_consultation_says_which_actions_its_status_and_start_allow():
+    now = timezone.now()
+    upcoming, held = now + timedelta(hours=1), now - timedelta(minutes=5)
+    Status = Consultation.Status
+
+    def allowed(status, start):
+        consultation = Consultation(status=status, start=start)
+        return (
+            consultation.can_confirm(now=now),
+            consultation.can_decline(),
+            consultation.can_close(now=now),
+        )
+
+    assert allowed(Status.REQUESTED, upcoming) == (True, True, False)
+    assert allowed(Status.REQUESTED, held) == (False, True, False)
+    assert allowed(Status.CONFIRMED, upcoming) == (False, True, False)
+    assert allowed(Status.CONFIRMED, held) == (False, True, True)
+    for ended in (Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.NO_SHOW):
+        assert allowed(ended, held) == (False, False, False)
+
+
+def test_shared_photo_missing_from_storage_answers_404_logs_it_and_records_nothing(
+    derm_client, dermatologist, caplog
+):
+    share = SharedAnalysisFactory(
+        consultation=ConsultationFactory(dermatologist=dermatologist)
+    )
+    photo = share.analysis.photo
+    photo.storage.delete(photo.name)
+
+    response = derm_client.get(
+        reverse(
+            "dermatologist:shared-photo",
+            args=[share.consultation_id, share.analysis_id],
+        )
+    )
+
+    assert response.status_code == 404
+    assert f"photo of analysis {share.analysis_id} is missing" in caplog.text
+    assert not SharedAnalysisAccess.objects.filter(kind="photo").exists()
+
+
+def test_detail_page_query_count_does_not_grow_with_shared_analyses(
+    derm_client, dermatologist
+):
+    few = ConsultationFactory(dermatologist=dermatologist)
+    SharedAnalysisFactory(consultation=few)
+    many = ConsultationFactory(
+        dermatologist=dermatologist, start=few.start + timedelta(hours=1)
+    )
+    for _ in range(4):
+        SharedAnalysisFactory(consultation=many)
+    url = reverse("dermatologist:consultation", args=[few.pk])
+    derm_client.get(url)  # session and user loaded once
+
+    with CaptureQueriesContext(connection) as one:
+        derm_client.get(url)
+    with CaptureQueriesContext(connection) as four:
+        html = derm_client.get(
+            reverse("dermatologist:consultation", args=[many.pk])
+        ).content.decode()
+
+    assert html.count("skin type oily") == 4
+    assert len(four) == len(one)

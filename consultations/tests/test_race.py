@@ -129,3 +129,56 @@ def test_database_allows_overlap_with_inactive_and_back_to_back(requires_postgre
 
     assert connection.vendor == "postgresql"
     assert Consultation.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_booking_and_reschedule_onto_one_slot_give_one_winner(
+    requires_postgres,
+):
+    """Both take the slot through the same lock and re-check: one wins, one 409s."""
+    dermatologist = DermatologistFactory()
+    monday = next_weekday(0)
+    moving = ConsultationFactory(dermatologist=dermatologist, start=paris(monday, 14))
+    target = paris(monday, 9)
+    barrier = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def reschedule():
+        try:
+            client = _client(moving.patient)
+            barrier.wait(timeout=10)
+            statuses["reschedule"] = client.post(
+                f"/api/v1/consultations/{moving.pk}/reschedule/",
+                {"start": target.isoformat()},
+                format="json",
+            ).status_code
+        finally:
+            connections.close_all()
+
+    def book():
+        try:
+            client = _client(UserFactory())
+            barrier.wait(timeout=10)
+            statuses["book"] = client.post(
+                "/api/v1/consultations/",
+                {
+                    "dermatologist": str(dermatologist.pk),
+                    "start": target.isoformat(),
+                    "type": "video",
+                },
+                format="json",
+            ).status_code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reschedule), threading.Thread(target=book)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses.values()) == [200, 409]
+    active = Consultation.objects.filter(
+        dermatologist=dermatologist, status__in=Consultation.ACTIVE_STATUSES
+    )
+    assert active.filter(start=target).count() == 1

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from notifications import services
-from notifications.models import Notification
+from notifications.models import Notification, Preference
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +152,25 @@ def test_preferences_patch_rejects_bad_input(auth_client, user, payload, code):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == code
-    assert not hasattr(user, "notification_preference") or True
+    assert not Preference.objects.filter(user=user).exists()
+
+
+def test_half_set_quiet_hours_answer_on_quiet_hours(auth_client, user):
+    response = auth_client.patch(
+        "/api/v1/notifications/preferences/",
+        {"quiet_hours": {"start": None, "end": "07:00"}},
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["attr"], error["code"]) == ("quiet_hours", "quiet_hours_incomplete")
+
+
+def test_reading_preferences_writes_nothing(auth_client, user):
+    response = auth_client.get("/api/v1/notifications/preferences/")
+
+    assert response.status_code == 200
+    assert not Preference.objects.filter(user=user).exists()
 
 
 def test_feed_requires_authentication(api_client):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.tests.factories import UserFactory
-from notifications import services
+from notifications import errors, selectors, services
 from notifications.models import Delivery, Notification, Preference
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +45,33 @@ def test_same_idempotency_key_twice_gives_one_email(
     assert len(mail.outbox) == 1
 
 
-def test_unknown_kind_is_refused(user):
-    with pytest.raises(ValueError, match="Unknown notification kind"):
+def test_unknown_kind_is_refused_and_records_nothing(user):
+    with pytest.raises(errors.UnknownKind):
         services.notify(user=user, kind="nope")
+
+    assert not Notification.objects.exists()
+
+
+def test_update_preferences_refuses_half_set_quiet_hours_and_writes_nothing(user):
+    with pytest.raises(errors.QuietHoursIncomplete):
+        services.update_preferences(user=user, quiet_hours={"start": time(22)})
+
+    assert not Preference.objects.filter(user=user).exists()
+
+
+def test_update_preferences_refuses_an_unknown_kind_and_writes_nothing(user):
+    with pytest.raises(errors.UnknownKind):
+        services.update_preferences(user=user, channels={"nope": {"email": False}})
+
+    assert not Preference.objects.filter(user=user).exists()
+
+
+def test_preference_for_a_user_without_one_is_the_unsaved_default(user):
+    preference = selectors.preference_for(user=user)
+
+    assert preference.allows("welcome", "email")
+    assert preference.quiet_hours_start is None
+    assert not Preference.objects.filter(user=user).exists()
 
 
 def test_email_is_rendered_in_the_recipients_time_zone(

@@ -318,17 +318,3 @@ def test_too_many_routines(auth_client, user, settings):
     response = auth_client.post(ROUTINES, {"period": "am", "name": "x"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "too_many_routines"
-
-
-@pytest.mark.parametrize("count", [2, 10])
-def test_routine_list_query_count_is_constant(
-    auth_client, user, django_assert_num_queries, count
-):
-    for _ in range(count):
-        routine = RoutineFactory(user=user)
-        RoutineStepFactory(routine=routine, product=product("norda-retinol-03-serum"))
-        RoutineStepFactory(routine=routine)
-    # user + routines + steps with products + INCI links + distinct ingredients
-    with django_assert_num_queries(5):
-        body = auth_client.get(ROUTINES).json()
-    assert body["count"] == count

@@ -2,9 +2,9 @@
 
 import pytest
 
+from routines import selectors, services
 from routines import serializers as s
 from routines.models import Ingredient, Product
-from routines.services import routine_warnings
 from routines.tests.factories import CheckInFactory, RoutineStepFactory, product
 
 pytestmark = pytest.mark.django_db
@@ -23,15 +23,15 @@ def test_ingredient_shape():
 
 
 def test_routine_shape(user):
-    step = RoutineStepFactory(
+    RoutineStepFactory(
         routine__user=user,
         routine__period="am",
         product=product("norda-retinol-03-serum"),
     )
-    routine = step.routine
-    data = s.routine_data(
-        routine, routine_warnings(user=user, routines=[routine])[routine.pk]
+    [routine] = services.routines_with_warnings(
+        user=user, routines=selectors.routines_for(user=user)
     )
+    data = s.routine_data(routine, selectors.step_rows(routines=[routine])[routine.pk])
     assert set(data) == set(s.RoutineOut().fields)
     assert set(data["steps"][0]) == set(s.StepOut().fields)
     assert set(data["steps"][0]["product"]) == set(s.StepProductOut().fields)

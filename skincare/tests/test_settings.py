@@ -129,3 +129,45 @@ def test_deploy_check_fails_while_a_demo_account_exists(tmp_path):
     assert dirty.returncode != 0
     assert "accounts.E001" in dirty.stderr
     assert "patient@skincare.local" in dirty.stderr
+
+
+ENV_EXAMPLE = (ROOT / ".env.example").read_text()
+# Made at run time (media, backups, SQLite) or fetched by `make install` (models).
+MADE_AT_RUN_TIME = ("var/", "db.sqlite3", "/tmp/")
+
+
+def test_env_example_names_only_files_that_exist():
+    import re
+
+    named = set(
+        re.findall(r"[\w.-]*[\w-]+/[\w./-]*\w|[\w.-]+\.(?:py|sh|toml)\b", ENV_EXAMPLE)
+    )
+    files = {
+        name
+        for name in named
+        if "://" not in name
+        and "." in name.rsplit("/", 1)[-1]
+        and not name.startswith(MADE_AT_RUN_TIME)
+        and not re.fullmatch(r"\d+/\w+", name)  # rates such as 10/min
+    }
+
+    assert files, "expected the example to name some files"
+    assert sorted(f for f in files if not (ROOT / f).exists()) == []
+
+
+def test_env_example_lists_every_variable_the_code_reads():
+    import re
+
+    read = set()
+    for path in ("skincare/settings.py", "gunicorn.conf.py"):
+        source = (ROOT / path).read_text()
+        read |= set(
+            re.findall(
+                r'(?:env(?:\.\w+)?|environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"', source
+            )
+        )
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE, re.M))
+    # Set by the test runner and the benchmark, never by an operator.
+    internal = {"PYTEST_XDIST_WORKER", "BENCH_VIEWS"}
+
+    assert sorted(read - listed - internal) == []

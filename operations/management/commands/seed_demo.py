@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import seed_demo
+from operations.demo import seed_demo
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo admin and demo patient (idempotent) and print how to sign in."
+        "Create the demo admin, patient and dermatologist (idempotent; development "
+        "mode only) and print how to sign in. Run by `make run`, never by cron."
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,14 @@
+import django_filters
+
+from notifications.models import Notification
+from skincare.filters import StrictBooleanFilter
+
+
+class FeedFilter(django_filters.FilterSet):
+    unread = StrictBooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label="Only unread (true) or read."
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
