@@ -177,7 +177,8 @@ def test_concurrent_booking_and_reschedule_onto_one_slot_give_one_winner(
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sorted(statuses.values()) == [200, 409]
+    # whichever takes the lock first wins: the booking (201) or the move (200)
+    assert sorted(statuses.values()) in ([200, 409], [201, 409])
     active = Consultation.objects.filter(
         dermatologist=dermatologist, status__in=Consultation.ACTIVE_STATUSES
     )

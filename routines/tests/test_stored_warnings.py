@@ -11,7 +11,13 @@ from django.db import connection
 
 from routines import services
 from routines.models import Ingredient, Routine
-from routines.tests.factories import RoutineFactory, RoutineStepFactory, product
+from routines.tests.factories import (
+    IngredientFactory,
+    ProductFactory,
+    RoutineFactory,
+    RoutineStepFactory,
+    product,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -180,10 +186,20 @@ def test_concurrent_changes_of_two_routines_leave_both_cross_warnings(
     requires_postgres, user
 ):
     """Two writers on the user's routines at once: the last one sees the first."""
+    # Own products: an earlier transactional test may have flushed the catalogue
+    # that the data migration loaded.
     morning = RoutineFactory(user=user, period="am", name="Morning")
     night = RoutineFactory(user=user, period="pm", name="Night")
-    acid = {"product": product("norda-salicylic-2-clearing-tonic").pk}
-    retinoid = {"product": product("norda-retinol-03-serum").pk}
+    acid = {
+        "product": ProductFactory(
+            ingredients=[IngredientFactory(functions=["exfoliant_bha"])]
+        ).pk
+    }
+    retinoid = {
+        "product": ProductFactory(
+            ingredients=[IngredientFactory(functions=["retinoid"])]
+        ).pk
+    }
     barrier = threading.Barrier(2)
     failures = []
 
