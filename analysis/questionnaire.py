@@ -229,6 +229,13 @@ def _photo_score(photo: Mapping[str, Any], concern: str) -> float | None:
     return None if result is None else float(result["score"])
 
 
+# Score at which a photo leans neither way. Redness (engine 2: a haemoglobin index
+# relative to the person's melanin) sits at 30-64 on ordinary faces of every skin tone
+# (quartiles in analysis/engine/EVALUATION.md), so only redder than usual leans
+# sensitive.
+PHOTO_AXIS_CENTRES = {"redness": 50.0}
+
+
 def photo_axes(photo: Mapping[str, Any]) -> dict[str, float]:
     """Axis values in [-1, 1] read from a photo's concern scores.
 
@@ -245,7 +252,8 @@ def photo_axes(photo: Mapping[str, Any]) -> dict[str, float]:
     for axis, concern in mapping.items():
         score = _photo_score(photo, concern)
         if score is not None:
-            axes[axis] = max(-0.5, min(1.0, (score - 25.0) / 40.0))
+            centre = PHOTO_AXIS_CENTRES.get(concern, 25.0)
+            axes[axis] = max(-0.5, min(1.0, (score - centre) / 40.0))
     return axes
 
 

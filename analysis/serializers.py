@@ -197,6 +197,9 @@ class AnalysisSerializer(api_serializers.ModelSerializer):
 class ProgressPointSerializer(api_serializers.Serializer):
     analysis_id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
+    engine_version = serializers.CharField(
+        help_text="Scores of different engine versions are never compared."
+    )
     score = serializers.IntegerField()
     band = serializers.ChoiceField(choices=BAND_CHOICES)
 
@@ -213,12 +216,19 @@ class LatestChangeSerializer(api_serializers.Serializer):
 
 class ConcernProgressSerializer(api_serializers.Serializer):
     series = ProgressPointSerializer(many=True)
+    engine_version = serializers.CharField(
+        help_text="The latest analysis's engine version; first and the changes are "
+        "taken among analyses of this version only."
+    )
     first = serializers.IntegerField()
     latest = serializers.IntegerField()
     change_since_first = serializers.IntegerField()
     change_since_previous = serializers.IntegerField(allow_null=True)
     latest_change = LatestChangeSerializer(allow_null=True)
-    retest_noise = serializers.FloatField()
+    retest_noise = serializers.FloatField(
+        help_text="Score change re-taking the same photo can cause, scaled by the "
+        "compared photos' face size and confidence; latest_change must exceed it."
+    )
 
 
 class ProgressSerializer(api_serializers.Serializer):

@@ -44,11 +44,18 @@ def check_landmark_model() -> None:
     check_engine()
 
 
+def check_face_detector() -> None:
+    from analysis import engine
+
+    engine.check_detector(engine.detector_path(settings.LANDMARK_MODEL_PATH))
+
+
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
     "landmark_model": check_landmark_model,
+    "face_detector": check_face_detector,
 }
 
 

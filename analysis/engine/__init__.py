@@ -5,8 +5,8 @@ Public API
 ``analyse_photo(data: bytes, *, model_path: str) -> PhotoAnalysis``
     Decode, find the face, run the quality gate, measure and score. Bad uploads and
     failed quality checks come back as ``status == "failed"`` with ``failure_code``
-    and ``failure_advice``; only a missing or corrupt landmark model raises
-    (``EngineUnavailable``, codes ``model_missing`` / ``model_corrupt``).
+    and ``failure_advice``; only a missing or corrupt landmark or face detector
+    model raises (``EngineUnavailable``, codes ``model_missing`` / ``model_corrupt``).
     ``PhotoAnalysis.to_dict()`` is JSON-serialisable.
 ``inspect_image(source: bytes | BinaryIO, *, max_bytes) -> ImageHeader``
     Upload-time check from the header alone (no pixel decoded); raises
@@ -20,18 +20,32 @@ Public API
     bounded memory for 48 MP photos (DCT draft for JPEG, early integer reduce).
 ``check_model(path: str) -> None``
     Readiness probe: raises ``EngineUnavailable`` unless the model file is intact.
+``check_detector(path: str) -> None`` and ``detector_path(model_path) -> str``
+    The same for the full-range face detector, which sits beside the landmark model
+    (``analyse_photo`` raises ``EngineUnavailable`` when it is missing or corrupt).
 ``lighting_comparable(a: dict, b: dict) -> bool``
     Whether two ``to_dict()`` results (or their ``image`` parts) share lighting.
 ``retest_noise(concern: str) -> float`` and ``TEST_RETEST_NOISE``
-    Score change one can expect from re-taking the same photo (measured).
+    Score change one can expect from re-taking the same photo (p95 measured over the
+    evaluation set, ``make evaluate``; report in ``analysis/engine/EVALUATION.md``).
+``scaled_noise(concern, *, face_width_px, confidence)``, ``pair_noise(concern, photos)``
+    That noise grown for small faces and low confidence; pair_noise is the larger of
+    two photos' (what a change between them must exceed to be real).
 
 Scores are 0-100 and always mean "more of the concern" (higher is worse); bands are
 low < 25 <= moderate < 50 <= high < 75 <= severe. Concern keys are ``CONCERNS``.
 Calibration: ``analysis/engine/CALIBRATION.md``. Show ``DISCLAIMER`` with results.
 """
 
-from .compare import TEST_RETEST_NOISE, lighting_comparable, retest_noise
+from .compare import (
+    TEST_RETEST_NOISE,
+    lighting_comparable,
+    pair_noise,
+    retest_noise,
+    scaled_noise,
+)
 from .decode import ImageHeader, check_image, inspect_image, reencode_without_metadata
+from .detector import DETECTOR_SHA256, check_detector, detector_path
 from .errors import EngineError, EngineUnavailable, ImageRejected
 from .landmarks import MODEL_SHA256, check_model
 from .pipeline import (
@@ -50,6 +64,7 @@ from .scoring import BANDS, CONCERNS
 __all__ = [
     "BANDS",
     "CONCERNS",
+    "DETECTOR_SHA256",
     "DISCLAIMER",
     "ENGINE_VERSION",
     "MODEL_SHA256",
@@ -66,10 +81,14 @@ __all__ = [
     "RegionValue",
     "SkinTone",
     "analyse_photo",
+    "check_detector",
     "check_image",
     "check_model",
+    "detector_path",
     "inspect_image",
     "lighting_comparable",
+    "pair_noise",
     "reencode_without_metadata",
     "retest_noise",
+    "scaled_noise",
 ]

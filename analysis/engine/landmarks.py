@@ -36,6 +36,12 @@ class Face:
         """Horizontal extent of the landmarks in pixels."""
         return float(np.ptp(self.points[:, 0]))
 
+    @property
+    def centre(self) -> tuple[float, float]:
+        """Middle of the landmarks' bounding box in pixels (x, y)."""
+        low, high = self.points[:, :2].min(axis=0), self.points[:, :2].max(axis=0)
+        return float((low[0] + high[0]) / 2), float((low[1] + high[1]) / 2)
+
 
 def _read_verified(path: str, sha256: str) -> bytes:
     """Return the model bytes, or raise EngineUnavailable if missing or wrong."""

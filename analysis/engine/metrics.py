@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .regions import CHEEKS, REGION_NAMES, T_ZONE, UNDER_EYES, FaceCrop, region_masks
+from .regions import (
+    CANONICAL_FACE_WIDTH,
+    CHEEKS,
+    REGION_NAMES,
+    T_ZONE,
+    UNDER_EYES,
+    FaceCrop,
+    region_masks,
+)
 
 SKIN_DARK_TOLERANCE = 18.0
 UNDER_EYE_DARK_TOLERANCE = 30.0
@@ -24,6 +32,14 @@ HOLE_RADIUS = 5
 TEXTURE_REGIONS = ("forehead", *CHEEKS, "nose_hull", "chin")
 PIGMENT_REGIONS = ("forehead", *CHEEKS, "chin")
 REDNESS_REGIONS = ("forehead", *CHEEKS, "nose_hull", "chin")
+# Facial redness (flushing, rosacea, irritation) sits mostly on the cheeks and nose.
+REDNESS_WEIGHTS = {
+    "forehead": 0.075,
+    "cheek_right": 0.35,
+    "cheek_left": 0.35,
+    "nose_hull": 0.15,
+    "chin": 0.075,
+}
 LINE_REGIONS = ("forehead", *UNDER_EYES)
 SPOT_MIN_DEPTH = 5.0
 SPOT_AREA = (6, 600)
@@ -32,6 +48,30 @@ SPECULAR_CHROMA = 0.6
 BLEMISH_MIN_EXCESS = 6.0
 BLEMISH_AREA = (8, 400)
 RIDGE_SIGMAS = (1.0, 2.0)
+# Texture, lines, pigmentation and blemishes are measured on the face shrunk to this
+# width (an exact 4x box average of the 512 px crop): every accepted photo has at
+# least this much real detail, so the same face photographed at 144 or 288 px gives
+# the same numbers (CALIBRATION.md, "Resolution"). Lengths below are detail pixels.
+DETAIL_FACE_WIDTH = 128
+DETAIL_TEXTURE_SIGMAS = (1.0, 2.5)
+DETAIL_RIDGE_SIGMAS = (1.0, 1.5)
+DETAIL_BLOB_SIGMAS = (1.0, 1.5)
+LINE_BASE_SIGMA = 3
+# Spots: blob strength (blob_strength(), L* for dark spots, a* for red ones) above
+# these floors, averaged over the skin: area x contrast, with no count and no
+# threshold on either. The floors sit above what JPEG q60 and sensor noise make on
+# the evaluation set's faces (CALIBRATION.md).
+PIGMENT_FLOOR = 1.0
+BLEMISH_FLOOR = 1.25
+# Chromophore directions in optical density (-log10 of linear R, G, B reflectance):
+# how melanin and haemoglobin absorb in a camera's three bands (Tsumura et al.'s
+# skin-colour separation). Light and exposure scale all three bands alike, so the
+# component along (1, 1, 1) is shading and is projected out; what remains splits
+# into a melanin and a haemoglobin index that do not move with exposure.
+MELANIN_OD = (0.0246, 0.0316, 0.0394)
+HAEMOGLOBIN_OD = (0.0193, 0.0755, 0.0666)
+# Channels this close to 0 or 255 carry no colour (clipped or noise-dominated).
+CHROMOPHORE_CHANNEL_RANGE = (8, 249)
 
 RegionValues = dict[str, float | None]
 
@@ -59,6 +99,10 @@ class Measurements:
     regions: dict[str, RegionValues] = field(default_factory=dict)
     ita_deg: float | None = None
     skin_lab: tuple[float, float, float] | None = None
+    melanin_index: float | None = None
+    # Share of the redness regions' matte skin whose colour was readable (no channel
+    # clipped or near black); redness confidence is scaled by it.
+    colour_usable: float = 1.0
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -71,6 +115,89 @@ def lab_planes(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """L*, a*, b* as three contiguous float32 images (faster than strided views)."""
     light, a_star, b_star = cv2.split(lab)
     return light, a_star, b_star
+
+
+def _optical_density_lut() -> np.ndarray:
+    """8-bit sRGB value to optical density (-log10 of linear reflectance)."""
+    values = np.arange(256, dtype=np.float64) / 255.0
+    linear = np.where(
+        values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4
+    )
+    return (-np.log10(np.maximum(linear, 1e-4))).astype(np.float32)
+
+
+def _unmixing() -> np.ndarray:
+    """2x3 matrix: shading-free optical density to (melanin, haemoglobin) x 100."""
+    directions = []
+    for vector in (MELANIN_OD, HAEMOGLOBIN_OD):
+        unit = np.asarray(vector) / np.linalg.norm(vector)
+        directions.append(unit - unit.mean())
+    return (100.0 * np.linalg.pinv(np.stack(directions, axis=1))).astype(np.float32)
+
+
+OD_LUT = _optical_density_lut()
+UNMIX = _unmixing()
+# The same unmixing as per-channel tables: index = sum over channels of
+# table[channel][value] (removing the shading component is folded in).
+_CENTRED = UNMIX - UNMIX.sum(axis=1, keepdims=True) / 3.0
+CHROMOPHORE_TABLES = (_CENTRED[:, :, None] * OD_LUT[None, None, :]).astype(np.float32)
+
+
+def chromophores(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Melanin and haemoglobin index of each of N RGB uint8 pixels (N x 3).
+
+    Pixels with a channel clipped or near black are dropped (they carry no colour).
+    Scaling the light (exposure) leaves both indices unchanged; a colour cast does
+    not, which is what the quality gate's colour_cast check is for.
+    """
+    low, high = CHROMOPHORE_CHANNEL_RANGE
+    red, green, blue = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    darkest = np.minimum(np.minimum(red, green), blue)
+    brightest = np.maximum(np.maximum(red, green), blue)
+    usable = (darkest >= low) & (brightest <= high)
+    red, green, blue = red[usable], green[usable], blue[usable]
+    melanin, haemoglobin = (
+        tables[0][red] + tables[1][green] + tables[2][blue]
+        for tables in CHROMOPHORE_TABLES
+    )
+    return melanin, haemoglobin
+
+
+LAB_DELTA = 6.0 / 29.0
+
+
+def _lab_f(t: float) -> float:
+    if t > LAB_DELTA**3:
+        return t ** (1.0 / 3.0)
+    return t / (3 * LAB_DELTA**2) + 4 / 29
+
+
+def lab_f_inverse(f: float) -> float:
+    return f**3 if f > LAB_DELTA else 3 * LAB_DELTA**2 * (f - 4 / 29)
+
+
+def ita_deg(lightness: float, b_star: float) -> float:
+    """Individual Typology Angle: atan((L* - 50) / b*) in degrees."""
+    return math.degrees(math.atan2(lightness - 50.0, b_star))
+
+
+def expose_lab(
+    lab: tuple[float, float, float], gain: float
+) -> tuple[float, float, float]:
+    """The CIELAB colour of the same surface under `gain` times more light."""
+    light, a_star, b_star = lab
+    fy = (light + 16.0) / 116.0
+    xyz = (
+        lab_f_inverse(fy + a_star / 500.0),
+        lab_f_inverse(fy),
+        lab_f_inverse(fy - b_star / 200.0),
+    )
+    fx, fy, fz = (_lab_f(gain * v) for v in xyz)  # white point cancels out
+    return 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)
+
+
+def _median(values: np.ndarray) -> float | None:
+    return float(np.median(values)) if values.size else None
 
 
 def _window(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
@@ -264,10 +391,151 @@ def _mean(values: np.ndarray, mask: np.ndarray) -> float | None:
     return float(values[mask].mean()) if mask.any() else None
 
 
+def _weighted(per_region: RegionValues, weights: dict[str, float]) -> float | None:
+    """Weighted mean of the regions that have a value (weights renormalised)."""
+    pairs = [
+        (value, weight)
+        for name, weight in weights.items()
+        if (value := per_region.get(name)) is not None
+    ]
+    if not pairs:
+        return None
+    total = sum(w for _, w in pairs)
+    return float(sum(v * w for v, w in pairs) / total)
+
+
 def _overall(per_region: RegionValues, names: tuple[str, ...]) -> float | None:
     """Average of the regions that have a value (each region counts once)."""
     values = [per_region[n] for n in names if per_region.get(n) is not None]
     return float(np.mean(values)) if values else None
+
+
+def _hessian(values: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Smaller and larger eigenvalue of the sigma^2-normalised Hessian."""
+    smooth = cv2.GaussianBlur(values, (0, 0), sigma)
+    dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3, scale=0.25)
+    dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3, scale=0.25)
+    dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3, scale=0.25)
+    root = np.sqrt((dxx - dyy) ** 2 + 4.0 * dxy**2)
+    norm = sigma**2 * 0.5
+    return norm * (dxx + dyy - root), norm * (dxx + dyy + root)
+
+
+def blob_strength(
+    values: np.ndarray,
+    *,
+    dark: bool = False,
+    sigmas: tuple[float, ...] = DETAIL_BLOB_SIGMAS,
+) -> np.ndarray:
+    """Per pixel, how strongly a compact spot peaks (or dips, if dark) there.
+
+    The weaker of the two scale-normalised curvatures (the determinant-of-Hessian
+    idea): a spot curves in every direction, an edge or a line in one only, so a
+    tint's edge, a shadow or a wrinkle gives no response. It grows with the spot's
+    contrast and, through the two scales, with its size.
+    """
+    response = np.zeros_like(values, dtype=np.float32)
+    for sigma in sigmas:
+        smaller, larger = _hessian(values, sigma)
+        weak, strong = (smaller, larger) if dark else (-larger, -smaller)
+        # Round spots only: a dip along a line (weak << strong) is damped further.
+        roundness = np.clip(2.0 * weak / np.maximum(strong, 1e-6), 0.0, 1.0)
+        np.maximum(response, weak * roundness, out=response)
+    return response
+
+
+def _region_lines(
+    light: np.ndarray, mask: np.ndarray, shine: np.ndarray
+) -> float | None:
+    """Mean line response inside one region, blind to the region's surroundings.
+
+    L* minus its local mean over the region's own skin, zero outside: a region that
+    is darker or lighter as a whole (dark circles, a shadow) then has no edge.
+    """
+    inside = _erode(mask, 1) & ~shine
+    if not inside.any():
+        return None
+    rows, cols = _window(mask, 3 * LINE_BASE_SIGMA)
+    part, region = light[rows, cols], mask[rows, cols]
+    detail = np.where(region, part - _masked_blur(part, region, LINE_BASE_SIGMA), 0.0)
+    ridges = dark_ridges(detail.astype(np.float32), DETAIL_RIDGE_SIGMAS)
+    return float(ridges[inside[rows, cols]].mean())
+
+
+def _shrunk(values: np.ndarray) -> np.ndarray:
+    """A 512 px-face plane at DETAIL_FACE_WIDTH (exact box average when it divides)."""
+    factor = DETAIL_FACE_WIDTH / CANONICAL_FACE_WIDTH
+    height, width = values.shape
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(values, size, interpolation=cv2.INTER_AREA)
+
+
+def _shrunk_mask(mask: np.ndarray, shape: tuple[int, int], window) -> np.ndarray:
+    """A window mask placed on the whole crop and shrunk; pixels fully inside."""
+    full = np.zeros(shape, dtype=np.float32)
+    full[window] = mask
+    return _shrunk(full) >= 0.99
+
+
+def _detail(
+    full_light: np.ndarray,
+    full_a: np.ndarray,
+    window: tuple[slice, slice],
+    matte: dict[str, np.ndarray],
+    ok: dict[str, bool],
+    near_shine: np.ndarray,
+) -> tuple[dict[str, RegionValues], float | None]:
+    """Texture, lines, pigmentation and blemishes at DETAIL_FACE_WIDTH.
+
+    The whole crop is shrunk (not the window), so the pixel grid, and every number,
+    does not depend on the window's margins.
+    """
+    light, a_star = _shrunk(full_light), _shrunk(full_a)
+    shape = full_light.shape
+    masks = {n: _shrunk_mask(matte[n], shape, window) for n in REGION_NAMES if ok[n]}
+    skin = np.logical_or.reduce(list(masks.values())) if masks else None
+    values: dict[str, RegionValues] = {
+        "texture": {},
+        "lines": {},
+        "pigmentation": {},
+        "blemishes": {},
+    }
+    if skin is None:
+        for table in values.values():
+            table.update(dict.fromkeys(REGION_NAMES))
+        return values, None
+    shine = _shrunk_mask(near_shine, shape, window)
+    shine_near = cv2.dilate(shine.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    fine = cv2.GaussianBlur(light, (0, 0), DETAIL_TEXTURE_SIGMAS[0]) - cv2.GaussianBlur(
+        light, (0, 0), DETAIL_TEXTURE_SIGMAS[1]
+    )
+    a_excess = a_star - _masked_blur(a_star, skin, 3.0)
+    # Red spots are blemishes, not pigment; highlights leave dark gaps between them.
+    brownish = (a_excess < 0.5 * BLEMISH_MIN_EXCESS) & ~shine_near
+    darkness = np.maximum(blob_strength(light, dark=True) - PIGMENT_FLOOR, 0.0)
+    darkness *= brownish
+    blobs = np.maximum(blob_strength(a_star) - BLEMISH_FLOOR, 0.0)
+    for name in REGION_NAMES:
+        mask = masks.get(name)
+        inner = _erode(mask, 1) if mask is not None else None
+        if mask is None or not inner.any():
+            for table in values.values():
+                table[name] = None
+            continue
+        values["texture"][name] = float(
+            1.4826 * np.median(np.abs(fine[inner]), overwrite_input=True)
+        )
+        values["lines"][name] = (
+            _region_lines(light, mask, shine_near) if name in LINE_REGIONS else None
+        )
+        values["pigmentation"][name] = float(100.0 * darkness[mask].mean())
+        values["blemishes"][name] = float(100.0 * blobs[inner].mean())
+    spotted = [masks[n] for n in REDNESS_REGIONS if n in masks]
+    core = _erode(np.logical_or.reduce(spotted), 1) if spotted else None
+    overall = (
+        float(100.0 * blobs[core].mean()) if core is not None and core.any() else None
+    )
+    return values, overall
 
 
 # Every filter below reaches at most ~10 px (close radius 5 twice, Gaussian sigma
@@ -307,6 +575,7 @@ def measure(
     planes = (light, a_star, b_star)
     polygons = {name: mask[rows, cols] for name, mask in polygons.items()}
     union = full_union[rows, cols]
+    rgb = crop.rgb[rows, cols]
     ref = reference if reference is not None else _reference(planes, union)
     chroma = cv2.magnitude(a_star, b_star)
     skin = _skin_masks(planes, polygons, ref, chroma)
@@ -321,81 +590,60 @@ def measure(
 
     # Soft membership (0-1) so pixels near the thresholds do not flip between shots.
     light_edge = ref.lightness + max(8.0, 0.35 * (100.0 - ref.lightness))
+    # Highlights are judged against the colour of the face's mid-tone skin without
+    # the cheeks: redness on the cheeks, or dark lines, must not change which
+    # forehead pixels count as shine.
+    mid_skin = np.logical_or.reduce(
+        [polygons[n] for n in REGION_NAMES if n not in CHEEKS]
+    ) & (np.abs(light - ref.lightness) <= 10.0)
+    t_chroma = float(np.median(chroma[mid_skin])) if mid_skin.any() else ref.chroma
+    t_chroma = max(t_chroma, 1.0)
     shine_weight = np.clip((light - light_edge) / 6.0 + 0.5, 0.0, 1.0) * np.clip(
-        (SPECULAR_CHROMA * ref.chroma - chroma) / (0.3 * ref.chroma) + 0.5, 0.0, 1.0
+        (SPECULAR_CHROMA * t_chroma - chroma) / (0.3 * t_chroma) + 0.5, 0.0, 1.0
     )
     specular = shine_weight >= 0.5
     not_specular = ~specular
     matte = {n: skin[n] & not_specular for n in REGION_NAMES}
 
-    fine = cv2.GaussianBlur(light, (0, 0), 0.6) - cv2.GaussianBlur(light, (0, 0), 2.4)
-    # Ridges are only read on the line regions: filter just their window.
-    line_union = np.logical_or.reduce([polygons[n] for n in LINE_REGIONS])
-    line_rows, line_cols = _window(line_union, WINDOW_MARGIN)
-    ridges = np.zeros(light.shape, dtype=np.float32)
-    ridges[line_rows, line_cols] = dark_ridges(light[line_rows, line_cols])
-    # The large masked blurs run on the whole crop, as before, so that their 4x
+    # The large masked blur runs on the whole crop, as before, so that its 4x
     # shrink uses the same pixel grid; only the window is kept.
     weight = np.zeros(full_light.shape, dtype=bool)
     weight[rows, cols] = all_skin & not_specular
-    base, smooth = (
-        blurred[rows, cols]
-        for blurred in _masked_blurs(full_light, weight, (10.0, 25.0))
-    )
-    weight[rows, cols] = all_skin
-    a_excess = a_star - _masked_blur(full_a, weight, 8.0)[rows, cols]
-    depth = base - light
-    core = _erode(all_skin, 3)
+    smooth = _masked_blur(full_light, weight, 25.0)[rows, cols]
     near_shine = cv2.dilate(specular.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    brownish = a_excess < 0.5 * BLEMISH_MIN_EXCESS
-    spots = _blobs(
-        (depth > SPOT_MIN_DEPTH) & core & ~near_shine & brownish, SPOT_AREA, 3.0
-    )
     flat = light - smooth
-    blemish = _blobs((a_excess > BLEMISH_MIN_EXCESS) & core, BLEMISH_AREA, 3.0)
-    blemish_count, _ = cv2.connectedComponents(blemish.view(np.uint8))
+    detail, blemish_overall = _detail(
+        full_light, full_a, (rows, cols), matte, ok, near_shine
+    )
 
     redness: RegionValues = {}
+    colour_pixels = [0, 0]  # readable, all matte (redness regions)
     shine: RegionValues = {}
-    texture: RegionValues = {}
-    pigment: RegionValues = {}
     spread: RegionValues = {}
-    lines: RegionValues = {}
-    blemishes: RegionValues = {}
     lightness: RegionValues = {}
+    texture, pigment = detail["texture"], detail["pigmentation"]
+    lines, blemishes = detail["lines"], detail["blemishes"]
     for name in REGION_NAMES:
         if not ok[name]:
-            for table in (redness, shine, texture, pigment, spread, lines, lightness):
+            for table in (redness, shine, spread, lightness):
                 table[name] = None
-            blemishes[name] = None
             continue
         # Each region's numbers only need its own bounding box (erosions see the
         # zero margin around the polygon, as they would on the whole crop).
         box = _window(polygons[name], REGION_MARGIN)
         region = skin[name][box]
         flat_matte = matte[name][box]
-        redness[name] = _mean(a_star[box], flat_matte)
+        haemoglobin = chromophores(rgb[box][flat_matte])[1]
+        redness[name] = _median(haemoglobin)
+        if name in REDNESS_WEIGHTS:
+            colour_pixels[0] += haemoglobin.size
+            colour_pixels[1] += int(np.count_nonzero(flat_matte))
         shine[name] = float(shine_weight[box][region].mean())
-        inner = _erode(flat_matte, 2)
-        texture[name] = (
-            float(1.4826 * np.median(np.abs(fine[box][inner]), overwrite_input=True))
-            if inner.any()
-            else None
-        )
-        pigment[name] = float(100.0 * spots[box][region].mean())
         light_box = light[box]
         values = flat[box][flat_matte]
         high, low = np.percentile(values, [90, 10], overwrite_input=True)
         spread[name] = float(high - low)
-        if name in LINE_REGIONS:
-            lines[name] = _mean(ridges[box], _erode(flat_matte, 4))
-        else:
-            lines[name] = None
         lightness[name] = float(np.median(light_box[flat_matte], overwrite_input=True))
-        spots_here, _ = cv2.connectedComponents((blemish[box] & region).view(np.uint8))
-        blemishes[name] = float(
-            (spots_here - 1) * 1e5 / max(1, int(np.count_nonzero(region)))
-        )
 
     result.regions = {
         "redness": {n: redness[n] for n in REDNESS_REGIONS},
@@ -415,16 +663,16 @@ def measure(
             circles[eye] = None
     result.regions["dark_circles"] = circles
 
-    total_skin = max(1, int(np.count_nonzero(all_skin)))
     result.overall = {
-        "redness": _overall(redness, REDNESS_REGIONS),
+        "redness": _weighted(redness, REDNESS_WEIGHTS),
         "shine": _overall(shine, T_ZONE),
         "texture": _overall(texture, TEXTURE_REGIONS),
         "pigmentation": _overall(pigment, PIGMENT_REGIONS),
         "lines": _overall(lines, LINE_REGIONS),
         "dark_circles": _overall(circles, UNDER_EYES),
-        "blemishes": float((blemish_count - 1) * 1e5 / total_skin),
+        "blemishes": blemish_overall,
     }
+    result.colour_usable = colour_pixels[0] / max(1, colour_pixels[1])
     tone_parts = [matte[n] for n in ("forehead", *CHEEKS) if ok[n]]
     if tone_parts:
         tone = np.logical_or.reduce(tone_parts)
@@ -433,5 +681,6 @@ def measure(
             a_med = float(np.median(a_star[tone]))
             b_med = float(np.median(b_star[tone]))
             result.skin_lab = (l_med, a_med, b_med)
-            result.ita_deg = math.degrees(math.atan2(l_med - 50.0, b_med))
+            result.ita_deg = ita_deg(l_med, b_med)
+            result.melanin_index = _median(chromophores(rgb[tone])[0])
     return result

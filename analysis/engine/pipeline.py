@@ -9,11 +9,15 @@ from typing import Any
 import numpy as np
 
 from .decode import decode_for_analysis
+from .detector import find_faces
 from .errors import ImageRejected
-from .landmarks import detect_faces
+from .landmarks import detect_faces, get_landmarker
 from .metrics import (
+    DETAIL_FACE_WIDTH,
     MIN_USABLE_FRACTION,
     Measurements,
+    expose_lab,
+    ita_deg,
     lab_planes,
     measure,
     skin_reference,
@@ -22,15 +26,24 @@ from .metrics import (
 from .quality import (
     QualityFinding,
     QualityStats,
+    exposure_gain,
     face_count_findings,
     gate,
     measure_quality,
     quality_factor,
+    tone_confidence,
 )
-from .regions import CHEEKS, REGION_NAMES, T_ZONE, crop_face, region_masks
+from .regions import (
+    CANONICAL_FACE_WIDTH,
+    CHEEKS,
+    REGION_NAMES,
+    T_ZONE,
+    crop_face,
+    region_masks,
+)
 from .scoring import CONCERNS, SEVERE_AT, band, explain, ita_category, to_score
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "2.0.0"
 DISCLAIMER = (
     "This analysis gives cosmetic guidance from a photo. It is not a medical "
     "diagnosis; see a dermatologist about any skin change that worries you."
@@ -67,6 +80,14 @@ class SkinTone:
     lightness: float
     a: float
     b: float
+    # ITA is read with the scene's white brought to a fixed level (exposure_gain);
+    # measured_ita_deg is the angle as photographed. confidence 0-1 drops when the
+    # exposure could not be pinned (no near-white in the scene or a clipped one),
+    # when skin b* is near 0 or when the light is tinted.
+    measured_ita_deg: float = 0.0
+    exposure_gain: float = 1.0
+    confidence: float = 1.0
+    melanin_index: float | None = None
 
 
 @dataclass
@@ -124,8 +145,12 @@ CONCERN_REGIONS = {
     "dark_circles": ("under_eye_right", "under_eye_left", *CHEEKS),
     "blemishes": ("forehead", *CHEEKS, "nose_hull", "chin"),
 }
-# Beyond 1.5x upsampling the photo has no real pore-scale detail left to measure.
-TEXTURE_MAX_UPSCALE = 1.5
+# "severe" sends the user to a dermatologist; a measurement the photo barely
+# supports (clipped colour, little usable skin) cannot do that on its own.
+MIN_SEVERE_CONFIDENCE = 0.5
+# Texture, lines, pigmentation and blemishes read the face at DETAIL_FACE_WIDTH; a
+# smaller face has been upsampled to it and holds proportionally less real detail.
+DETAIL_CONCERNS = frozenset({"texture", "lines", "pigmentation", "blemishes"})
 
 
 def _concerns(
@@ -140,8 +165,12 @@ def _concerns(
         names = CONCERN_REGIONS[concern]
         coverage = float(np.mean([min(1.0, found.usable[n] / 0.8) for n in names]))
         confidence = coverage * quality
-        if concern == "texture":
-            confidence *= min(1.0, TEXTURE_MAX_UPSCALE / max(upscale, 1e-6))
+        if concern in DETAIL_CONCERNS:
+            detail_upscale = upscale * DETAIL_FACE_WIDTH / CANONICAL_FACE_WIDTH
+            confidence *= min(1.0, 1.0 / max(detail_upscale, 1e-6))
+        if concern == "redness":
+            confidence *= found.colour_usable
+        confidence = round(float(np.clip(confidence, 0.0, 1.0)), 2)
         score = to_score(concern, raw)
         regions = {
             name: RegionValue(
@@ -152,8 +181,8 @@ def _concerns(
         results[concern] = ConcernResult(
             score=score,
             band=band(score),
-            severe=score >= SEVERE_AT,
-            confidence=round(float(np.clip(confidence, 0.0, 1.0)), 2),
+            severe=score >= SEVERE_AT and confidence >= MIN_SEVERE_CONFIDENCE,
+            confidence=confidence,
             raw=raw,
             explanation=explain(concern, raw),
             regions=regions,
@@ -161,13 +190,38 @@ def _concerns(
     return results
 
 
+def _skin_tone(found: Measurements, stats: QualityStats) -> SkinTone | None:
+    """ITA read at a pinned exposure, with the angle as photographed beside it."""
+    if found.ita_deg is None or found.skin_lab is None:
+        return None
+    gain, exposure_confidence = exposure_gain(stats)
+    light, _, b_star = expose_lab(found.skin_lab, gain)
+    ita = ita_deg(light, b_star)
+    return SkinTone(
+        ita_deg=ita,
+        category=ita_category(ita),
+        lightness=found.skin_lab[0],
+        a=found.skin_lab[1],
+        b=found.skin_lab[2],
+        measured_ita_deg=found.ita_deg,
+        exposure_gain=gain,
+        confidence=tone_confidence(stats, exposure_confidence, b_star),
+        melanin_index=found.melanin_index,
+    )
+
+
 def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
     """Analyse an already decoded RGB uint8 image (analysis scale)."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    faces = detect_faces(rgb, model_path=model_path)
+    get_landmarker(model_path)  # a broken landmark model is reported first
+    detected = find_faces(rgb, model_path=model_path)
+    timings["detector"] = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    # Two faces already decide the answer: no need to map them.
+    faces = [] if len(detected) > 1 else detect_faces(rgb, model_path=model_path)
     timings["landmarks"] = (time.perf_counter() - start) * 1000
-    findings = face_count_findings(faces)
+    findings = face_count_findings(faces, detected, rgb.shape)
     failed = next((f for f in findings if not f.passed), None)
     if failed is not None:
         return _failed(failed.code, failed.advice, timings, quality=findings)
@@ -195,15 +249,7 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
     found = measure(crop, planes=planes, polygons=polygons, reference=reference)
     usable_regions = [n for n in REGION_NAMES if found.usable[n] >= MIN_USABLE_FRACTION]
     concerns = _concerns(found, quality_factor(stats), crop.scale)
-    tone = None
-    if found.ita_deg is not None and found.skin_lab is not None:
-        tone = SkinTone(
-            ita_deg=found.ita_deg,
-            category=ita_category(found.ita_deg),
-            lightness=found.skin_lab[0],
-            a=found.skin_lab[1],
-            b=found.skin_lab[2],
-        )
+    tone = _skin_tone(found, stats)
     timings["metrics"] = (time.perf_counter() - start) * 1000
     return PhotoAnalysis(
         status="ok" if usable_regions else "failed",

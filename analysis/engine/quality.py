@@ -8,23 +8,41 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .detector import Detection
 from .landmarks import Face
-from .metrics import SkinReference
+from .metrics import OD_LUT, SkinReference, chromophores, lab_f_inverse
 from .regions import EYE_OUTER, FaceCrop, face_oval_mask
 
-MULTIPLE_FACE_RATIO = 0.35
 MIN_FACE_FRACTION = 0.2
 MIN_FACE_PIXELS = 100
 MAX_YAW_DEG = 25.0
 MAX_PITCH_DEG = 25.0
 MAX_ROLL_DEG = 20.0
-MIN_FACE_P95_LIGHTNESS = 40.0
-MIN_FACE_MEDIAN_LIGHTNESS = 18.0
+# Exposure is judged from the scene, not from the skin: the brightest 1% of the
+# image (whites of the eyes, teeth, clothes, highlights) sits near L* 75-100 in a
+# normally exposed photo whatever the person's skin tone, and drops to ~35-55 when
+# the photo is 1.5-2.5 stops too dark.
+MIN_WHITE_LIGHTNESS = 60.0
+# Below this median L* the skin's colour is lost in sensor noise, at any skin tone.
+MIN_FACE_MEDIAN_LIGHTNESS = 10.0
+# Overexposure is clipping of luminance (L* >= 97, i.e. all channels near white);
+# one saturated channel (a flushed fair cheek's red) is not overexposure.
+CLIPPED_LIGHTNESS = 97.0
 MAX_CLIPPED_FRACTION = 0.15
 MAX_FACE_MEDIAN_LIGHTNESS = 92.0
-SKIN_HUE_RANGE_DEG = (20.0, 90.0)
-MIN_SKIN_CHROMA = 5.0
-MAX_SKIN_CHROMA = 45.0
+# Colour cast: the scene's light estimated from the image around the face (max
+# edge: the strongest edges average to the light's colour), split into a green
+# axis (real light sources sit near the warm-cool Planckian axis, so green is a
+# tint) and a warm-cool axis (log of blue over red, halved); plus the skin's
+# chromophores (a cast that leaves skin with less than no haemoglobin or melanin is
+# a tint, not a complexion; a flush only adds haemoglobin, which is allowed) and a
+# floor on colour (greyscale photos). Magenta is not judged: a flush looks magenta.
+MAX_ILLUMINANT_GREEN = 0.18
+MAX_ILLUMINANT_BLUE = 0.30
+MAX_ILLUMINANT_ORANGE = 0.50
+MIN_SKIN_HAEMOGLOBIN = -30.0
+MIN_SKIN_MELANIN = -60.0
+MIN_IMAGE_CHROMA = 6.0
 MIN_SHARPNESS = 0.05
 
 ADVICE = {
@@ -76,6 +94,12 @@ class QualityStats:
     image_lightness: float
     white_balance_a: float
     white_balance_b: float
+    white_lightness: float
+    image_chroma: float
+    illuminant_green: float
+    illuminant_blue: float
+    skin_melanin: float
+    skin_haemoglobin: float
 
 
 def head_pose(face: Face) -> tuple[float, float, float]:
@@ -106,15 +130,38 @@ def sharpness(crop: FaceCrop, lab: np.ndarray) -> float:
     return float(laplace[small].std() / contrast)
 
 
-def _clipped_fraction(rgb: np.ndarray, mask: np.ndarray) -> float:
-    """Share of masked pixels with any channel at 250 or above."""
-    total = int(np.count_nonzero(mask))
-    if total == 0:
-        return float("nan")
-    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
-    unclipped = cv2.inRange(rgb[y : y + h, x : x + w], (0, 0, 0), (249, 249, 249))
-    inside = cv2.bitwise_and(unclipped, mask[y : y + h, x : x + w].view(np.uint8))
-    return (total - cv2.countNonZero(inside)) / total
+EDGE_NORM = 6
+LINEAR_LUT = np.power(10.0, -OD_LUT).astype(np.float32)  # sRGB 8-bit to linear
+
+
+def illuminant(small_rgb: np.ndarray, face_points: np.ndarray) -> tuple[float, float]:
+    """(green, blue) tint of the scene's light around the face, in natural log units.
+
+    Shades-of-grey edge (van de Weijer et al. 2007, p = 6): the 6-norm of each
+    linear channel's gradient estimates the light's colour, dominated by the
+    strongest edges (highlights, clothing, background) rather than by a large
+    uniform backdrop; the face is left out so that skin colour is not taken for
+    light, and so are clipped pixels. green = log G - mean(log R, log B),
+    blue = (log B - log R) / 2; both 0 for white light.
+    """
+    linear = LINEAR_LUT[small_rgb]
+    usable = small_rgb.max(axis=2) < 250
+    face = np.zeros(small_rgb.shape[:2], dtype=np.uint8)
+    hull = cv2.convexHull(face_points[:, :2].astype(np.float32))
+    cv2.fillConvexPoly(face, np.round(hull[:, 0, :]).astype(np.int32), 1)
+    usable &= cv2.dilate(face, np.ones((5, 5), np.uint8)) == 0
+    if np.count_nonzero(usable) < 100:
+        usable = small_rgb.max(axis=2) < 250
+    if not usable.any():
+        return 0.0, 0.0
+    edges = []
+    for channel in cv2.split(cv2.GaussianBlur(linear, (0, 0), 1.0)):
+        dx = cv2.Sobel(channel, cv2.CV_32F, 1, 0)
+        dy = cv2.Sobel(channel, cv2.CV_32F, 0, 1)
+        magnitude = cv2.magnitude(dx, dy)[usable] / 1e-2
+        edges.append(float(np.mean(magnitude**EDGE_NORM)) ** (1.0 / EDGE_NORM))
+    red, green, blue = np.log(np.maximum(edges, 1e-9))
+    return float(green - (red + blue) / 2.0), float((blue - red) / 2.0)
 
 
 def measure_quality(
@@ -138,13 +185,17 @@ def measure_quality(
         b_med = float(np.median(lab[..., 2][skin_union]))
     else:
         l_med, a_med, b_med = reference.lightness, reference.a, reference.b
-    clipped = _clipped_fraction(crop.rgb, skin_union)
+    clipped = float(np.count_nonzero(light >= CLIPPED_LIGHTNESS)) / max(1, light.size)
     small = cv2.resize(
         rgb,
         (256, max(1, round(256 * rgb.shape[0] / rgb.shape[1]))),
         interpolation=cv2.INTER_AREA,
     )
     whole = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    whole_light = whole[..., 0]
+    whole_chroma = cv2.magnitude(whole[..., 1], whole[..., 2])
+    melanin, haemoglobin = chromophores(crop.rgb[skin_union])
+    tint_green, tint_blue = illuminant(small, face.points * (256 / rgb.shape[1]))
     return QualityStats(
         face_width_px=face.width,
         face_fraction=face.width / min(rgb.shape[:2]),
@@ -152,14 +203,20 @@ def measure_quality(
         pitch_deg=pitch,
         roll_deg=roll,
         face_lightness=l_med,
-        face_lightness_p95=float(np.percentile(light, 95, overwrite_input=True)),
+        face_lightness_p95=float(np.percentile(light, 95)),
         clipped_fraction=clipped,
         skin_hue_deg=math.degrees(math.atan2(b_med, a_med)),
         skin_chroma=math.hypot(a_med, b_med),
         sharpness=sharpness(crop, lab),
-        image_lightness=float(whole[..., 0].mean()),
+        image_lightness=float(whole_light.mean()),
         white_balance_a=float(whole[..., 1].mean()),
         white_balance_b=float(whole[..., 2].mean()),
+        white_lightness=float(np.percentile(whole_light, 99)),
+        image_chroma=float(np.percentile(whole_chroma, 95)),
+        illuminant_green=tint_green,
+        illuminant_blue=tint_blue,
+        skin_melanin=float(np.median(melanin)) if melanin.size else 0.0,
+        skin_haemoglobin=float(np.median(haemoglobin)) if haemoglobin.size else 0.0,
     )
 
 
@@ -173,17 +230,42 @@ def _finding(code: str, passed: bool, value: float, limit: float) -> QualityFind
     )
 
 
-def face_count_findings(faces: list[Face]) -> list[QualityFinding]:
-    """no_face and multiple_faces, checked before anything else is measured."""
-    if not faces:
+def face_count_findings(
+    faces: list[Face], detected: list[Detection], image_shape: tuple[int, ...]
+) -> list[QualityFinding]:
+    """no_face and multiple_faces, checked before anything else is measured.
+
+    Faces are those of the full-range detector plus any the landmarker mapped that
+    the detector missed; a second face of any size fails. One face that only the
+    detector saw is too small to map when it is under the size limits (so the answer
+    is face_too_small, not no_face), and otherwise not a face we can analyse.
+    """
+    extra = sum(
+        1 for face in faces if not any(d.contains(*face.centre) for d in detected)
+    )
+    count = len(detected) + extra
+    if count == 0:
         return [_finding("no_face", False, 0, 1)]
-    second = faces[1].width / faces[0].width if len(faces) > 1 else 0.0
-    return [
-        _finding("no_face", True, len(faces), 1),
-        _finding(
-            "multiple_faces", second < MULTIPLE_FACE_RATIO, second, MULTIPLE_FACE_RATIO
-        ),
+    findings = [
+        _finding("no_face", True, count, 1),
+        _finding("multiple_faces", count < 2, count, 2),
     ]
+    if count == 1 and not faces:
+        fraction = detected[0].width / min(image_shape[:2])
+        if detected[0].width >= MIN_FACE_PIXELS and fraction >= MIN_FACE_FRACTION:
+            return [_finding("no_face", False, 0, 1)]
+        findings.append(_finding("face_too_small", False, fraction, MIN_FACE_FRACTION))
+    return findings
+
+
+def cast_ratio(stats: QualityStats) -> float:
+    """How far the light's tint is towards the nearest colour-cast limit (1 = at it)."""
+    return max(
+        stats.illuminant_green / MAX_ILLUMINANT_GREEN,
+        stats.illuminant_blue / MAX_ILLUMINANT_BLUE,
+        -stats.illuminant_blue / MAX_ILLUMINANT_ORANGE,
+        0.0,
+    )
 
 
 def gate(stats: QualityStats) -> list[QualityFinding]:
@@ -198,39 +280,82 @@ def gate(stats: QualityStats) -> list[QualityFinding]:
         abs(stats.roll_deg) / MAX_ROLL_DEG,
     )
     dark = (
-        stats.face_lightness_p95 < MIN_FACE_P95_LIGHTNESS
+        stats.white_lightness < MIN_WHITE_LIGHTNESS
         or stats.face_lightness < MIN_FACE_MEDIAN_LIGHTNESS
     )
     bright = (
         stats.clipped_fraction > MAX_CLIPPED_FRACTION
         or stats.face_lightness > MAX_FACE_MEDIAN_LIGHTNESS
     )
-    low, high = SKIN_HUE_RANGE_DEG
     cast = (
-        not low <= stats.skin_hue_deg <= high
-        or not MIN_SKIN_CHROMA <= stats.skin_chroma <= MAX_SKIN_CHROMA
+        stats.image_chroma < MIN_IMAGE_CHROMA
+        or cast_ratio(stats) > 1.0
+        or stats.skin_haemoglobin < MIN_SKIN_HAEMOGLOBIN
+        or stats.skin_melanin < MIN_SKIN_MELANIN
     )
     return [
         _finding("face_too_small", size_ok, stats.face_fraction, MIN_FACE_FRACTION),
         _finding("head_pose", pose <= 1.0, pose, 1.0),
-        _finding(
-            "too_dark", not dark, stats.face_lightness_p95, MIN_FACE_P95_LIGHTNESS
-        ),
+        _finding("too_dark", not dark, stats.white_lightness, MIN_WHITE_LIGHTNESS),
         _finding(
             "overexposed", not bright, stats.clipped_fraction, MAX_CLIPPED_FRACTION
         ),
         _finding(
             "blurred", stats.sharpness >= MIN_SHARPNESS, stats.sharpness, MIN_SHARPNESS
         ),
-        _finding("colour_cast", not cast, stats.skin_hue_deg, high),
+        _finding(
+            "colour_cast",
+            not cast,
+            cast_ratio(stats),
+            1.0,
+        ),
     ]
+
+
+# Skin tone (ITA) is read as if the scene's near-white (the image's 99th percentile
+# of L*) sat at L* 95: a re-shot one stop darker or brighter then gives the same
+# ITA. A scene without anything near white, or a clipped white, cannot pin the
+# exposure; the correction is bounded and the tone's confidence says so.
+WHITE_TARGET_LIGHTNESS = 95.0
+MAX_EXPOSURE_GAIN = 2.0
+CLIPPED_WHITE_CONFIDENCE = 0.6
+
+
+def _luminance(lightness: float) -> float:
+    """CIE Y (white = 1) of an L*."""
+    return lab_f_inverse((lightness + 16.0) / 116.0)
+
+
+def exposure_gain(stats: QualityStats) -> tuple[float, float]:
+    """(light gain that brings the scene's white to the target, its confidence 0-1)."""
+    if stats.white_lightness >= CLIPPED_LIGHTNESS:
+        return 1.0, CLIPPED_WHITE_CONFIDENCE
+    wanted = _luminance(WHITE_TARGET_LIGHTNESS) / max(
+        _luminance(stats.white_lightness), 1e-3
+    )
+    gain = min(wanted, MAX_EXPOSURE_GAIN)
+    # 1 when the white needed no correction, 0.6 at the largest one, 0.5 beyond.
+    confidence = 1.0 - 0.4 * (gain - 1.0) / (MAX_EXPOSURE_GAIN - 1.0)
+    if wanted > MAX_EXPOSURE_GAIN:
+        confidence = 0.5
+    return gain, min(1.0, confidence)
+
+
+def tone_confidence(stats: QualityStats, exposure: float, b_star: float) -> float:
+    """Confidence in the skin tone: exposure pinned, a clear b*, no tint near a limit.
+
+    ITA's angle swings with small b* changes when skin b* is near 0 (cool light).
+    """
+    clear_b = float(np.clip(abs(b_star) / 10.0, 0.3, 1.0))
+    tint = 1.0 - 0.3 * min(1.0, cast_ratio(stats))
+    return round(float(np.clip(exposure * clear_b * tint, 0.0, 1.0)), 2)
 
 
 def quality_factor(stats: QualityStats) -> float:
     """0-1 multiplier for confidence: 1 well inside every limit, lower near them."""
     sharp = min(1.0, stats.sharpness / (2.0 * MIN_SHARPNESS))
     size = min(1.0, stats.face_fraction / (1.5 * MIN_FACE_FRACTION))
-    light = min(1.0, (stats.face_lightness_p95 - MIN_FACE_P95_LIGHTNESS) / 20.0 + 0.5)
+    light = min(1.0, (stats.white_lightness - MIN_WHITE_LIGHTNESS) / 20.0 + 0.5)
     turn = max(abs(stats.yaw_deg) / MAX_YAW_DEG, abs(stats.pitch_deg) / MAX_PITCH_DEG)
     pose = 1.0 - 0.5 * turn**2
     return float(

@@ -23,11 +23,19 @@ CONCERNS = (
 )
 
 ANCHORS: dict[str, Anchors] = {
-    "redness": ((6.0, 0), (10.0, 15), (13.0, 35), (16.0, 55), (20.0, 80), (25.0, 100)),
+    "redness": ((-10.0, 0), (10.0, 25), (30.0, 50), (50.0, 75), (70.0, 100)),
     "shine": ((0.01, 0), (0.03, 15), (0.06, 35), (0.10, 55), (0.16, 80), (0.25, 100)),
-    "texture": ((0.3, 0), (0.6, 20), (1.0, 45), (1.6, 70), (2.5, 100)),
-    "pigmentation": ((0.5, 0), (1.5, 25), (3.0, 50), (6.0, 75), (10.0, 100)),
-    "lines": ((0.25, 0), (0.4, 25), (0.6, 50), (0.9, 75), (1.3, 100)),
+    "texture": ((0.5, 0), (0.8, 12), (1.2, 30), (1.7, 50), (2.4, 75), (3.2, 100)),
+    "pigmentation": (
+        (0.05, 0),
+        (0.3, 8),
+        (0.6, 20),
+        (1.2, 38),
+        (2.0, 55),
+        (4.0, 80),
+        (8.0, 100),
+    ),
+    "lines": ((0.3, 0), (0.5, 10), (0.65, 20), (1.0, 50), (1.6, 80), (2.2, 100)),
     "dark_circles": (
         (1.0, 0),
         (3.0, 15),
@@ -36,39 +44,42 @@ ANCHORS: dict[str, Anchors] = {
         (15.0, 90),
         (20.0, 100),
     ),
-    "blemishes": ((0.5, 0), (2.0, 25), (5.0, 50), (10.0, 75), (20.0, 100)),
+    "blemishes": ((0.03, 0), (0.3, 15), (1.0, 35), (2.5, 60), (5.0, 85), (8.0, 100)),
 }
 UNITS = {
-    "redness": "CIELAB a*",
+    "redness": "haemoglobin index (optical density x 100, shading removed)",
     "shine": "fraction of T-zone skin with specular highlights",
-    "texture": "robust s.d. of fine-detail L* (canonical 512 px face)",
-    "pigmentation": "% of skin in small dark spots",
-    "lines": "mean dark-ridge response (Hessian, sigma 1-2 px)",
+    "texture": "robust s.d. of fine-detail L* (face measured at 128 px wide)",
+    "pigmentation": "dark-spot strength x area, % of skin (face at 128 px)",
+    "lines": "mean dark-line response, L* units (face at 128 px)",
     "dark_circles": "L* of cheeks minus L* under the eyes",
-    "blemishes": "small red spots per 100,000 skin pixels",
+    "blemishes": "red-spot strength x area, % of skin (face at 128 px)",
 }
 BANDS = ((25, "low"), (50, "moderate"), (75, "high"), (101, "severe"))
 SEVERE_AT = 75
 
 EXPLANATIONS = {
-    "redness": "We measured how red your skin looks (CIELAB a*, a standard colour "
-    "scale) on the forehead, cheeks, nose and chin. The average was {value:.1f}; "
-    "higher values mean redder skin.",
+    "redness": "We measured the redness that blood gives your skin (a haemoglobin "
+    "index, separated from your natural skin colour and from the brightness of the "
+    "photo) on the cheeks, nose, forehead and chin: {value:.1f}; higher values mean "
+    "redder skin.",
     "shine": "We measured shiny highlights, which come from oil on the skin, on the "
     "forehead, nose and chin: {percent:.0f}% of that skin showed shine.",
     "texture": "We measured fine detail in the skin's brightness (pores, roughness) "
     "on the forehead, cheeks, nose and chin: {value:.2f} units. Smoother skin scores "
-    "lower; soft or low-resolution photos also read smoother.",
+    "lower. Detail finer than about a millimetre is not counted, so the score does "
+    "not depend on how close the camera was.",
     "pigmentation": "We looked for small spots darker than the skin around them on "
-    "the forehead, cheeks and chin: they cover {value:.1f}% of that skin.",
+    "the forehead, cheeks and chin: their darkness times their area came to "
+    "{value:.2f} (0 means none found).",
     "lines": "We measured thin dark lines on the forehead and under the eyes with a "
     "line-detecting filter: average response {value:.2f}. More or deeper lines score "
     "higher.",
     "dark_circles": "We compared the brightness under your eyes with your cheeks: "
     "under-eye skin is {value:.1f} units (CIELAB L*) darker.",
-    "blemishes": "We counted small spots redder than the skin around them: about "
-    "{value:.1f} per 100,000 skin pixels. A photo cannot tell whether a spot is "
-    "raised.",
+    "blemishes": "We looked for small spots redder than the skin around them: their "
+    "redness times their area came to {value:.2f} (0 means none found). A photo "
+    "cannot tell whether a spot is raised.",
 }
 
 

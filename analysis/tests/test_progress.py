@@ -10,6 +10,7 @@ from analysis.tests.factories import (
     LAMP_LIGHT,
     AnalysisFactory,
     CompletedAnalysisFactory,
+    concern,
 )
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,8 @@ def test_progress_gives_each_concerns_series_and_changes(auth_client, history):
     assert [p["analysis_id"] for p in redness["series"]] == [str(a.pk) for a in history]
     assert redness["change_since_first"] == -8
     assert redness["change_since_previous"] == -2
-    assert redness["retest_noise"] == engine.retest_noise("redness")
+    # factory photos: no face size, confidence 0.9
+    assert redness["retest_noise"] == engine.scaled_noise("redness", confidence=0.9)
 
 
 def test_latest_change_within_noise_is_flagged_as_such(auth_client, history):
@@ -106,3 +108,75 @@ def test_progress_ignores_unfinished_questionnaire_and_others_analyses(
     assert lines["change_since_previous"] is None
     assert lines["latest_change"] is None
     assert lines["change_since_first"] == 0
+
+
+def _photo(user, *, days_ago, score, face_width, confidence, version="2.0.0"):
+    """A completed analysis with one redness score, face size and confidence."""
+    scores = {"redness": {**concern(score), "confidence": confidence}}
+    image = {**DAYLIGHT, "face_width_px": face_width}
+    return _at(
+        CompletedAnalysisFactory(
+            user=user, scores=scores, image=image, engine_version=version
+        ),
+        days_ago,
+    )
+
+
+def test_reshot_of_a_small_face_within_its_scaled_noise_is_no_real_change(
+    auth_client, user
+):
+    # Re-takes of a small face measured with low confidence scatter about twice as
+    # much as the published noise (measured on ~250 px faces): not progress.
+    change = round(1.5 * engine.retest_noise("redness"))
+    _photo(user, days_ago=1, score=40, face_width=125.0, confidence=0.7)
+    _photo(user, days_ago=0, score=40 + change, face_width=125.0, confidence=0.7)
+
+    redness = auth_client.get(URL).json()["concerns"]["redness"]
+
+    assert redness["latest_change"]["change"] == change
+    assert redness["latest_change"]["exceeds_noise"] is False
+    assert redness["retest_noise"] > change
+
+
+def test_same_change_on_a_large_confident_face_is_real(auth_client, user):
+    change = round(1.5 * engine.retest_noise("redness"))
+    _photo(user, days_ago=1, score=40, face_width=400.0, confidence=1.0)
+    _photo(user, days_ago=0, score=40 + change, face_width=400.0, confidence=1.0)
+
+    redness = auth_client.get(URL).json()["concerns"]["redness"]
+
+    assert redness["latest_change"]["exceeds_noise"] is True
+    assert redness["retest_noise"] == engine.retest_noise("redness")
+
+
+def test_progress_never_compares_scores_of_different_engine_versions(auth_client, user):
+    _photo(
+        user, days_ago=20, score=85, face_width=300.0, confidence=1.0, version="1.0.0"
+    )
+    _photo(user, days_ago=0, score=30, face_width=300.0, confidence=1.0)
+
+    redness = auth_client.get(URL).json()["concerns"]["redness"]
+
+    assert [p["engine_version"] for p in redness["series"]] == ["1.0.0", "2.0.0"]
+    assert redness["engine_version"] == "2.0.0"
+    assert redness["first"] == 30
+    assert redness["change_since_first"] == 0
+    assert redness["change_since_previous"] is None
+    assert redness["latest_change"] is None
+
+
+def test_progress_compares_the_latest_with_the_previous_of_its_own_engine_version(
+    auth_client, user
+):
+    _photo(user, days_ago=30, score=50, face_width=300.0, confidence=1.0)
+    _photo(
+        user, days_ago=20, score=85, face_width=300.0, confidence=1.0, version="1.0.0"
+    )
+    _photo(user, days_ago=0, score=30, face_width=300.0, confidence=1.0)
+
+    redness = auth_client.get(URL).json()["concerns"]["redness"]
+
+    assert redness["first"] == 50
+    assert redness["change_since_first"] == -20
+    assert redness["change_since_previous"] == -20
+    assert redness["latest_change"]["change"] == -20

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.engine import CONCERNS
+from bench.evaluate import exposure
 
 from . import edits
 
@@ -110,3 +111,10 @@ def test_windowed_measure_equals_whole_crop(face_rgb, face_points, edit, monkeyp
     assert windowed.regions == whole.regions
     assert windowed.usable == whole.usable
     assert windowed.skin_lab == whole.skin_lab
+
+
+def test_redness_is_the_same_in_a_darker_photo(face_rgb, analyse, baseline):
+    darker = analyse(exposure(face_rgb, -1.0))
+    assert darker.status == "ok", darker.failure_code
+    change = darker.concerns["redness"].score - baseline.concerns["redness"].score
+    assert abs(change) <= 2

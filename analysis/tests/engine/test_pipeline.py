@@ -14,7 +14,7 @@ from analysis.engine import (
     lighting_comparable,
     retest_noise,
 )
-from analysis.engine.scoring import ita_category, to_score
+from analysis.engine.scoring import ANCHORS, ita_category, to_score
 
 from .conftest import jpeg_bytes
 
@@ -30,7 +30,9 @@ def test_photo_bytes_give_a_json_ready_ok_result(face_rgb, model_path):
         assert 0 <= concern["score"] <= 100
         assert 0 <= concern["confidence"] <= 1
         assert concern["band"] in ("low", "moderate", "high", "severe")
-        assert concern["severe"] == (concern["score"] >= 75)
+        assert concern["severe"] == (
+            concern["score"] >= 75 and concern["confidence"] >= 0.5
+        )
         assert concern["explanation"]
     assert result["skin_tone"]["category"] in ("very_light", "light")
     assert {"decode", "landmarks", "quality", "metrics", "total"} <= set(
@@ -46,7 +48,9 @@ def test_bad_bytes_come_back_as_a_failed_result(model_path):
 
 def test_scores_rise_with_the_raw_metric():
     for concern in CONCERNS:
-        raws = np.linspace(-5, 40, 200)
+        first, last = ANCHORS[concern][0][0], ANCHORS[concern][-1][0]
+        span = last - first
+        raws = np.linspace(first - 0.1 * span, last + 0.1 * span, 200)
         scores = [to_score(concern, float(raw)) for raw in raws]
         assert scores == sorted(scores)
         assert scores[0] == 0

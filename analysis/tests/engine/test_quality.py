@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from analysis.engine.quality import ADVICE
+from bench.evaluate import channel_gains
 
 
 def assert_fails(result, code: str) -> None:
@@ -62,3 +63,12 @@ def test_two_faces_fail_with_multiple_faces(face_rgb, analyse):
     assert_fails(
         analyse(np.concatenate([face_rgb, face_rgb[:, ::-1]], 1)), "multiple_faces"
     )
+
+
+def test_one_saturated_red_channel_is_not_overexposure(face_rgb, analyse):
+    # A quarter of the skin's red channel clipped, as on a flushed fair cheek; the
+    # luminance is nowhere near white.
+    redder = channel_gains(face_rgb, (1.5, 1.0, 1.0))
+    assert np.count_nonzero(redder[..., 0] >= 250) > 0.2 * redder[..., 0].size
+    result = analyse(redder)
+    assert result.status == "ok", result.failure_code

@@ -105,3 +105,11 @@ def test_failed_photo_is_ignored():
     fused = fuse({"status": "failed", "concerns": {}}, None)
     assert fused["skin_type"] is None
     assert fused["profile"] == "????"
+
+
+@pytest.mark.parametrize(("redness", "letter"), [(38, "R"), (45, "R"), (75, "S")])
+def test_typical_redness_does_not_make_skin_sensitive(redness, letter):
+    """Engine 2 scores ordinary faces of every tone around 30-64 on redness."""
+    fused = fuse(photo_with({"redness": redness}), None)
+
+    assert fused["axes"]["sensitive_resistant"]["letter"] == letter
