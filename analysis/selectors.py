@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+)
+
 from analysis import engine
 from analysis.models import Analysis
 
@@ -158,3 +167,49 @@ def analyses_by_ids(*, ids) -> list[Analysis]:
 def analyses_without_photo():
     """Analyses with no stored photo (questionnaire only, or the photo deleted)."""
     return Analysis.objects.filter(photo="")
+
+
+# ------------------------------------------------------------------------------
+# Operations (skincare/metrics.py)
+# ------------------------------------------------------------------------------
+def count_by_status() -> dict[str, int]:
+    """Stored analyses per status, every status present."""
+    counts = dict.fromkeys(Analysis.Status.values, 0)
+    counts.update(
+        Analysis.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return counts
+
+
+def finished_since(since) -> dict[str, int]:
+    """Analyses completed or failed since `since`, per status."""
+    finished = dict.fromkeys((Analysis.Status.COMPLETED, Analysis.Status.FAILED), 0)
+    finished.update(
+        Analysis.objects.order_by()
+        .filter(completed_at__gte=since, status__in=list(finished))
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return finished
+
+
+def engine_durations_since(since) -> dict[str, float]:
+    """Mean and longest engine run (started to completed) since `since`, seconds."""
+    duration = ExpressionWrapper(
+        F("completed_at") - F("started_at"), output_field=DurationField()
+    )
+    stats = (
+        Analysis.objects.order_by()
+        .filter(
+            status=Analysis.Status.COMPLETED,
+            completed_at__gte=since,
+            started_at__isnull=False,
+        )
+        .annotate(duration=duration)
+        .aggregate(avg=Avg("duration"), max=Max("duration"))
+    )
+    return {k: v.total_seconds() if v else 0.0 for k, v in stats.items()}

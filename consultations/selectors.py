@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from analysis import selectors as analysis_selectors
 from consultations import slots
@@ -217,3 +217,15 @@ def agenda(
         .filter(start__gte=start, start__lt=end)
         .order_by("start")
     )
+
+
+def count_by_status() -> dict[str, int]:
+    """Consultations per current status, every status present (operations)."""
+    counts = dict.fromkeys(Consultation.Status.values, 0)
+    counts.update(
+        Consultation.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return counts

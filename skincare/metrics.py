@@ -12,7 +12,6 @@ import os
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -82,82 +81,45 @@ class PlatformCollector(Collector):
         yield up
 
     def _analyses(self):
-        from analysis.models import Analysis
+        from analysis import selectors
 
-        by_status = dict.fromkeys(Analysis.Status.values, 0)
-        by_status.update(
-            Analysis.objects.order_by()
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
         total = _gauge("skincare_analyses", "Analyses stored, by status.", ["status"])
-        for status, count in sorted(by_status.items()):
+        for status, count in sorted(selectors.count_by_status().items()):
             total.add_metric([status], count)
         yield total
 
         since = timezone.now() - RECENT
-        finished = dict.fromkeys((Analysis.Status.COMPLETED, Analysis.Status.FAILED), 0)
-        finished.update(
-            Analysis.objects.order_by()
-            .filter(completed_at__gte=since, status__in=list(finished))
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
         recent = _gauge(
             "skincare_analyses_finished_last_hour",
             "Analyses that completed or failed in the last hour, by status.",
             ["status"],
         )
-        for status, count in sorted(finished.items()):
+        for status, count in sorted(selectors.finished_since(since).items()):
             recent.add_metric([status], count)
         yield recent
 
-        duration = ExpressionWrapper(
-            F("completed_at") - F("started_at"), output_field=DurationField()
-        )
-        stats = (
-            Analysis.objects.order_by()
-            .filter(
-                status=Analysis.Status.COMPLETED,
-                completed_at__gte=since,
-                started_at__isnull=False,
-            )
-            .annotate(duration=duration)
-            .aggregate(avg=Avg("duration"), max=Max("duration"))
-        )
         engine = _gauge(
             "skincare_analysis_engine_duration_seconds",
             "Engine run time (started to completed) of analyses completed in the "
             "last hour.",
             ["stat"],
         )
+        durations = selectors.engine_durations_since(since)
         for stat in ("avg", "max"):
-            value = stats[stat]
-            engine.add_metric([stat], value.total_seconds() if value else 0.0)
+            engine.add_metric([stat], durations[stat])
         yield engine
 
     def _deliveries(self):
-        from notifications.models import Delivery
+        from notifications import selectors
 
-        by_status = dict.fromkeys(Delivery.Status.values, 0)
-        by_status.update(
-            Delivery.objects.order_by()
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
         total = _gauge(
             "skincare_email_deliveries", "E-mail deliveries, by status.", ["status"]
         )
-        for status, count in sorted(by_status.items()):
+        for status, count in sorted(selectors.delivery_count_by_status().items()):
             total.add_metric([status], count)
         yield total
 
-        oldest = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
-            oldest=Min("created_at")
-        )["oldest"]
+        oldest = selectors.oldest_pending_delivery_at()
         age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
         yield GaugeMetricFamily(
             "skincare_email_oldest_pending_age_seconds",
@@ -166,40 +128,26 @@ class PlatformCollector(Collector):
         )
 
     def _consultations(self):
-        from consultations.models import Consultation
+        from consultations import selectors
 
         booked = _gauge(
             "skincare_consultations",
             "Consultations booked, by current status.",
             ["status"],
         )
-        counts = dict.fromkeys(Consultation.Status.values, 0)
-        counts.update(
-            Consultation.objects.order_by()
-            .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
-        for status, count in sorted(counts.items()):
+        for status, count in sorted(selectors.count_by_status().items()):
             booked.add_metric([status], count)
         yield booked
 
     def _reminders(self):
-        from notifications.models import Notification
+        from notifications import selectors
 
-        counts = dict.fromkeys(REMINDER_KINDS, 0)
-        counts.update(
-            Notification.objects.order_by()
-            .filter(kind__in=REMINDER_KINDS)
-            .values_list("kind")
-            .annotate(n=Count("pk"))
-            .values_list("kind", "n")
-        )
         sent = _gauge(
             "skincare_reminders_sent",
             "Reminder notifications created, by kind.",
             ["kind"],
         )
+        counts = selectors.notification_count_by_kind(REMINDER_KINDS)
         for kind, count in sorted(counts.items()):
             sent.add_metric([kind], count)
         yield sent
