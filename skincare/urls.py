@@ -8,12 +8,14 @@ from drf_spectacular.views import (
 
 from skincare import health, metrics
 
+# Each app's URLs sit at the API's root (the mobile contract fixes the paths); the
+# comment names the prefixes each one serves, so a URL leads to its app in one hop.
 api_v1 = [
-    path("", include("accounts.urls")),
-    path("", include("notifications.urls")),
-    path("", include("analysis.urls")),
-    path("", include("routines.urls")),
-    path("", include("consultations.urls")),
+    path("", include("accounts.urls")),  # auth/, users/
+    path("", include("notifications.urls")),  # notifications/
+    path("", include("analysis.urls")),  # analyses/, analysis/
+    path("", include("routines.urls")),  # products/, ingredients/, routines/
+    path("", include("consultations.urls")),  # dermatologists/, consultations/
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
