@@ -221,7 +221,8 @@ NOTIFICATION_UNREAD_CACHE_SECONDS = 300
 # Analysis: photo + questionnaire skin analysis (engine in analysis/engine/)
 # ------------------------------------------------------------------------------
 # MediaPipe face landmarker, fetched by `make install` (scripts/fetch_landmark_model.py)
-# and verified by sha256; /health/ready/ reports it as "landmark_model".
+# and verified by sha256; /health/ready/ reports it as "landmark_model". The face
+# detector's model (face_detection_full_range.tflite, "face_detector") sits beside it.
 LANDMARK_MODEL_PATH = env.str("LANDMARK_MODEL_PATH", default="") or str(
     BASE_DIR / "var" / "models" / "face_landmarker.task"
 )
