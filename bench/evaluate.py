@@ -867,8 +867,8 @@ def report(ev: Evaluation) -> str:
         "|---|---|---|---|",
     ]
     for t in targets(ev):
-        text, measured = (s.replace("|", "\\|") for s in (t.text, t.measured))
-        lines.append(f"| {t.item} | {text} | {measured} | **{t.verdict}** |")
+        text, shown = (s.replace("|", "\\|") for s in (t.text, t.measured))
+        lines.append(f"| {t.item} | {text} | {shown} | **{t.verdict}** |")
     lines += [
         "",
         '"See a dermatologist never fires from skin tone alone" is not a row: the '

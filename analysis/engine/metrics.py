@@ -19,6 +19,7 @@ from .regions import (
     T_ZONE,
     UNDER_EYES,
     FaceCrop,
+    region_areas,
     region_masks,
 )
 
@@ -28,7 +29,19 @@ A_TOLERANCE = 6.0
 B_TOLERANCE = 6.0
 UNDER_EYE_B_TOLERANCE = 10.0
 MIN_USABLE_FRACTION = 0.25
+# Texture, lines and dark circles weigh each region by how much of it is usable skin
+# (full weight from this share up, none at MIN_USABLE_FRACTION) and by how much of
+# its polygon is inside the photo (none below the first share, full from the
+# second), so a forehead hidden by hair, or a cheek cut by the photo's edge to a
+# sliver whose size changes with a small re-crop, fades out instead of switching.
+FULL_WEIGHT_FRACTION = 0.4
+VISIBLE_FRACTIONS = (0.5, 0.8)
 HOLE_RADIUS = 5
+# A dark circle or crease under the eye can be darker than the skin tolerance; closed
+# over a wider radius it stays in the under-eye mask in every shot, instead of
+# leaving holes whose size (and the lines and dark circles measured around them)
+# changes with each re-take.
+UNDER_EYE_HOLE_RADIUS = 9
 TEXTURE_REGIONS = ("forehead", *CHEEKS, "nose_hull", "chin")
 PIGMENT_REGIONS = ("forehead", *CHEEKS, "chin")
 REDNESS_REGIONS = ("forehead", *CHEEKS, "nose_hull", "chin")
@@ -274,7 +287,8 @@ def _skin_masks(
             )
             colour_ok = (b_offset <= b_tol) & redder_ok
             raw = ((light >= ref.lightness - dark) & colour_ok) | highlight
-            closed[under_eye] = _close(raw, HOLE_RADIUS)
+            radius = UNDER_EYE_HOLE_RADIUS if under_eye else HOLE_RADIUS
+            closed[under_eye] = _close(raw, radius)
         masks[name] = polygon & closed[under_eye]
     return masks
 
@@ -396,12 +410,17 @@ def _weighted(per_region: RegionValues, weights: dict[str, float]) -> float | No
     pairs = [
         (value, weight)
         for name, weight in weights.items()
-        if (value := per_region.get(name)) is not None
+        if (value := per_region.get(name)) is not None and weight > 0
     ]
     if not pairs:
         return None
     total = sum(w for _, w in pairs)
     return float(sum(v * w for v, w in pairs) / total)
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    """0 at or below low, rising linearly to 1 at high."""
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0))
 
 
 def _overall(per_region: RegionValues, names: tuple[str, ...]) -> float | None:
@@ -515,6 +534,10 @@ def _detail(
     darkness = np.maximum(blob_strength(light, dark=True) - PIGMENT_FLOOR, 0.0)
     darkness *= brownish
     blobs = np.maximum(blob_strength(a_star) - BLEMISH_FLOOR, 0.0)
+    # The band-pass is unreliable next to the crop's edge, which is the photo's edge
+    # when the face is cut by it (elsewhere the crop's margin keeps regions away).
+    inside_photo = np.zeros(light.shape, dtype=bool)
+    inside_photo[EDGE_MARGIN:-EDGE_MARGIN, EDGE_MARGIN:-EDGE_MARGIN] = True
     for name in REGION_NAMES:
         mask = masks.get(name)
         inner = _erode(mask, 1) if mask is not None else None
@@ -522,8 +545,11 @@ def _detail(
             for table in values.values():
                 table[name] = None
             continue
-        values["texture"][name] = float(
-            1.4826 * np.median(np.abs(fine[inner]), overwrite_input=True)
+        textured = fine[inner & inside_photo]
+        values["texture"][name] = (
+            float(1.4826 * np.median(np.abs(textured), overwrite_input=True))
+            if textured.size
+            else None
         )
         values["lines"][name] = (
             _region_lines(light, mask, shine_near) if name in LINE_REGIONS else None
@@ -543,6 +569,8 @@ def _detail(
 # sigma 8-25 blurs are normalised by a mask that is zero there and run on the crop.
 WINDOW_MARGIN = 16
 REGION_MARGIN = 6
+# Detail pixels (4 canonical px each) next to the crop's edge that texture ignores.
+EDGE_MARGIN = 2
 
 
 def measure(
@@ -580,6 +608,10 @@ def measure(
     chroma = cv2.magnitude(a_star, b_star)
     skin = _skin_masks(planes, polygons, ref, chroma)
     areas = {name: int(np.count_nonzero(polygons[name])) for name in REGION_NAMES}
+    # Share of each region's whole polygon inside the photo (1 unless the face is
+    # cut by the photo's edge).
+    whole = region_areas(crop.points)
+    visible = {name: areas[name] / max(areas[name], whole[name], 1.0) for name in areas}
     usable = {
         name: float(np.count_nonzero(skin[name]) / max(1, areas[name]))
         for name in REGION_NAMES
@@ -655,8 +687,15 @@ def measure(
         "blemishes": {n: blemishes[n] for n in REDNESS_REGIONS},
         "lightness": lightness,
     }
+    weight = {
+        name: _ramp(usable[name], MIN_USABLE_FRACTION, FULL_WEIGHT_FRACTION)
+        * _ramp(visible[name], *VISIBLE_FRACTIONS)
+        for name in REGION_NAMES
+    }
     circles: RegionValues = {}
+    circle_weights: dict[str, float] = {}
     for cheek, eye in zip(CHEEKS, UNDER_EYES, strict=True):
+        circle_weights[eye] = min(weight[cheek], weight[eye])
         if lightness[cheek] is not None and lightness[eye] is not None:
             circles[eye] = lightness[cheek] - lightness[eye]
         else:
@@ -666,10 +705,10 @@ def measure(
     result.overall = {
         "redness": _weighted(redness, REDNESS_WEIGHTS),
         "shine": _overall(shine, T_ZONE),
-        "texture": _overall(texture, TEXTURE_REGIONS),
+        "texture": _weighted(texture, {n: weight[n] for n in TEXTURE_REGIONS}),
         "pigmentation": _overall(pigment, PIGMENT_REGIONS),
-        "lines": _overall(lines, LINE_REGIONS),
-        "dark_circles": _overall(circles, UNDER_EYES),
+        "lines": _weighted(lines, {n: weight[n] for n in LINE_REGIONS}),
+        "dark_circles": _weighted(circles, circle_weights),
         "blemishes": blemish_overall,
     }
     result.colour_usable = colour_pixels[0] / max(1, colour_pixels[1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from .regions import (
     REGION_NAMES,
     T_ZONE,
     crop_face,
+    mirror_averaged,
     region_masks,
 )
 from .scoring import CONCERNS, SEVERE_AT, band, explain, ita_category, to_score
@@ -228,6 +229,12 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
 
     start = time.perf_counter()
     face = faces[0]
+    # A second reading on the mirrored photo, averaged point by point: the
+    # landmarker is not mirror-symmetric, and dark circles follow its points.
+    mirrored = detect_faces(np.ascontiguousarray(rgb[:, ::-1]), model_path=model_path)
+    if len(mirrored) == 1:
+        points = mirror_averaged(face.points, mirrored[0].points, rgb.shape[1])
+        face = replace(face, points=points)
     crop = crop_face(rgb, face.points)
     # Lab, region masks and whole-face skin medians are computed once per photo and
     # shared by the quality gate and the metrics.

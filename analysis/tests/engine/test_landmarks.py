@@ -18,6 +18,7 @@ from analysis.engine.detector import (
     find_faces,
 )
 from analysis.engine.landmarks import detect_faces
+from analysis.engine.regions import mirror_averaged, mirror_indices, region_indices
 from skincare.testing import skip_or_fail
 
 from .conftest import MODEL_PATH, png_bytes
@@ -149,3 +150,30 @@ def test_corrupt_detector_model_raises_model_corrupt(tmp_path):
 
 def test_check_detector_accepts_the_installed_detector(model_path):
     check_detector(detector_path(model_path))
+
+
+def test_mirror_averaged_landmarks_of_a_flipped_photo_are_their_mirror_image(
+    face_rgb, model_path
+):
+    flipped = np.ascontiguousarray(face_rgb[:, ::-1])
+    width = face_rgb.shape[1]
+    points = detect_faces(face_rgb, model_path=model_path)[0].points
+    mirrored = detect_faces(flipped, model_path=model_path)[0].points
+    photo = mirror_averaged(points, mirrored, width)
+    flipped_photo = mirror_averaged(mirrored, points, width)
+
+    back = flipped_photo[mirror_indices()]
+    back[:, 0] = width - back[:, 0]
+    np.testing.assert_allclose(back, photo, atol=1e-9)
+
+
+def test_mirror_indices_pair_the_right_and_left_regions():
+    mirror = mirror_indices()
+    regions = region_indices()
+
+    assert (mirror[mirror] == np.arange(mirror.size)).all()
+    for right, left in (
+        ("cheek_right", "cheek_left"),
+        ("under_eye_right", "under_eye_left"),
+    ):
+        assert mirror[list(regions[right])].tolist() == list(regions[left])

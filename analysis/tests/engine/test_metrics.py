@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from analysis.engine import CONCERNS
+from analysis.engine.metrics import measure
+from analysis.engine.regions import crop_face, region_masks
 from bench.evaluate import exposure
 
 from . import edits
@@ -118,3 +123,23 @@ def test_redness_is_the_same_in_a_darker_photo(face_rgb, analyse, baseline):
     assert darker.status == "ok", darker.failure_code
     change = darker.concerns["redness"].score - baseline.concerns["redness"].score
     assert abs(change) <= 2
+
+
+def test_dark_circle_darker_than_the_skin_tolerance_stays_in_the_under_eye_mask(
+    face_rgb, face_points
+):
+    # A band under the eye far darker than the face's skin, about 3 mm tall, is a
+    # dark circle to measure, not a hole in the skin mask whose size changes with
+    # every re-take.
+    crop = crop_face(face_rgb, face_points)
+    polygon = region_masks(crop.points, crop.rgb.shape[:2])["under_eye_right"]
+    rows = np.flatnonzero(polygon.any(axis=1))
+    middle = (rows[0] + rows[-1]) // 2
+    band = np.zeros_like(polygon)
+    band[middle - 7 : middle + 7] = True
+    darkened = crop.rgb.copy()
+    darkened[band & polygon] = (darkened[band & polygon] * 0.35).astype(np.uint8)
+    before = measure(crop).usable["under_eye_right"]
+    after = measure(replace(crop, rgb=darkened)).usable["under_eye_right"]
+
+    assert after >= before - 0.05, (before, after)
