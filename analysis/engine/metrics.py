@@ -496,6 +496,22 @@ def _shrunk_mask(mask: np.ndarray, shape: tuple[int, int], window) -> np.ndarray
     return _shrunk(full) >= 0.99
 
 
+def _detail_planes(
+    light: np.ndarray, a_star: np.ndarray, skin: np.ndarray, shine_near: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fine band-pass (texture), dark-spot and red-spot strength on the detail grid."""
+    fine = cv2.GaussianBlur(light, (0, 0), DETAIL_TEXTURE_SIGMAS[0]) - cv2.GaussianBlur(
+        light, (0, 0), DETAIL_TEXTURE_SIGMAS[1]
+    )
+    a_excess = a_star - _masked_blur(a_star, skin, 3.0)
+    # Red spots are blemishes, not pigment; highlights leave dark gaps between them.
+    brownish = (a_excess < 0.5 * BLEMISH_MIN_EXCESS) & ~shine_near
+    darkness = np.maximum(blob_strength(light, dark=True) - PIGMENT_FLOOR, 0.0)
+    darkness *= brownish
+    blobs = np.maximum(blob_strength(a_star) - BLEMISH_FLOOR, 0.0)
+    return fine, darkness, blobs
+
+
 def _detail(
     full_light: np.ndarray,
     full_a: np.ndarray,
@@ -525,15 +541,7 @@ def _detail(
         return values, None
     shine = _shrunk_mask(near_shine, shape, window)
     shine_near = cv2.dilate(shine.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    fine = cv2.GaussianBlur(light, (0, 0), DETAIL_TEXTURE_SIGMAS[0]) - cv2.GaussianBlur(
-        light, (0, 0), DETAIL_TEXTURE_SIGMAS[1]
-    )
-    a_excess = a_star - _masked_blur(a_star, skin, 3.0)
-    # Red spots are blemishes, not pigment; highlights leave dark gaps between them.
-    brownish = (a_excess < 0.5 * BLEMISH_MIN_EXCESS) & ~shine_near
-    darkness = np.maximum(blob_strength(light, dark=True) - PIGMENT_FLOOR, 0.0)
-    darkness *= brownish
-    blobs = np.maximum(blob_strength(a_star) - BLEMISH_FLOOR, 0.0)
+    fine, darkness, blobs = _detail_planes(light, a_star, skin, shine_near)
     # The band-pass is unreliable next to the crop's edge, which is the photo's edge
     # when the face is cut by it (elsewhere the crop's margin keeps regions away).
     inside_photo = np.zeros(light.shape, dtype=bool)
@@ -573,6 +581,173 @@ REGION_MARGIN = 6
 EDGE_MARGIN = 2
 
 
+def _usable_shares(
+    polygons: dict[str, np.ndarray],
+    skin: dict[str, np.ndarray],
+    points: np.ndarray,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per region, the share of usable skin and the share of its polygon in the photo.
+
+    The second is 1 unless the face is cut by the photo's edge.
+    """
+    areas = {name: int(np.count_nonzero(polygons[name])) for name in REGION_NAMES}
+    whole = region_areas(points)
+    visible = {name: areas[name] / max(areas[name], whole[name], 1.0) for name in areas}
+    usable = {
+        name: float(np.count_nonzero(skin[name]) / max(1, areas[name]))
+        for name in REGION_NAMES
+    }
+    return usable, visible
+
+
+def _shine_weight(
+    light: np.ndarray,
+    chroma: np.ndarray,
+    polygons: dict[str, np.ndarray],
+    ref: SkinReference,
+) -> np.ndarray:
+    """Per pixel, a soft (0-1) membership in the highlights."""
+    # Soft membership (0-1) so pixels near the thresholds do not flip between shots.
+    light_edge = ref.lightness + max(8.0, 0.35 * (100.0 - ref.lightness))
+    # Highlights are judged against the colour of the face's mid-tone skin without
+    # the cheeks: redness on the cheeks, or dark lines, must not change which
+    # forehead pixels count as shine.
+    mid_skin = np.logical_or.reduce(
+        [polygons[n] for n in REGION_NAMES if n not in CHEEKS]
+    ) & (np.abs(light - ref.lightness) <= 10.0)
+    t_chroma = float(np.median(chroma[mid_skin])) if mid_skin.any() else ref.chroma
+    t_chroma = max(t_chroma, 1.0)
+    return np.clip((light - light_edge) / 6.0 + 0.5, 0.0, 1.0) * np.clip(
+        (SPECULAR_CHROMA * t_chroma - chroma) / (0.3 * t_chroma) + 0.5, 0.0, 1.0
+    )
+
+
+def _matte_values(
+    ok: dict[str, bool],
+    polygons: dict[str, np.ndarray],
+    skin: dict[str, np.ndarray],
+    matte: dict[str, np.ndarray],
+    rgb: np.ndarray,
+    light: np.ndarray,
+    flat: np.ndarray,
+    shine_weight: np.ndarray,
+) -> tuple[dict[str, RegionValues], float]:
+    """Redness, shine, pigment spread and lightness per region, and colour_usable."""
+    values: dict[str, RegionValues] = {
+        "redness": {},
+        "shine": {},
+        "pigment_spread": {},
+        "lightness": {},
+    }
+    colour_pixels = [0, 0]  # readable, all matte (redness regions)
+    for name in REGION_NAMES:
+        if not ok[name]:
+            for table in values.values():
+                table[name] = None
+            continue
+        # Each region's numbers only need its own bounding box (erosions see the
+        # zero margin around the polygon, as they would on the whole crop).
+        box = _window(polygons[name], REGION_MARGIN)
+        region = skin[name][box]
+        flat_matte = matte[name][box]
+        haemoglobin = chromophores(rgb[box][flat_matte])[1]
+        values["redness"][name] = _median(haemoglobin)
+        if name in REDNESS_WEIGHTS:
+            colour_pixels[0] += haemoglobin.size
+            colour_pixels[1] += int(np.count_nonzero(flat_matte))
+        values["shine"][name] = float(shine_weight[box][region].mean())
+        light_box = light[box]
+        spread = flat[box][flat_matte]
+        high, low = np.percentile(spread, [90, 10], overwrite_input=True)
+        values["pigment_spread"][name] = float(high - low)
+        values["lightness"][name] = float(
+            np.median(light_box[flat_matte], overwrite_input=True)
+        )
+    return values, colour_pixels[0] / max(1, colour_pixels[1])
+
+
+def _dark_circles(
+    lightness: RegionValues, weight: dict[str, float]
+) -> tuple[RegionValues, dict[str, float]]:
+    """Per under-eye, how much darker it is than its cheek, and that value's weight."""
+    circles: RegionValues = {}
+    circle_weights: dict[str, float] = {}
+    for cheek, eye in zip(CHEEKS, UNDER_EYES, strict=True):
+        circle_weights[eye] = min(weight[cheek], weight[eye])
+        if lightness[cheek] is not None and lightness[eye] is not None:
+            circles[eye] = lightness[cheek] - lightness[eye]
+        else:
+            circles[eye] = None
+    return circles, circle_weights
+
+
+def _set_concerns(
+    result: Measurements,
+    colour: dict[str, RegionValues],
+    detail: dict[str, RegionValues],
+    blemish_overall: float | None,
+    visible: dict[str, float],
+) -> None:
+    """Each concern's per-region values and its overall value, weighted by region."""
+    redness, shine, lightness = (
+        colour["redness"],
+        colour["shine"],
+        colour["lightness"],
+    )
+    texture, pigment = detail["texture"], detail["pigmentation"]
+    lines, blemishes = detail["lines"], detail["blemishes"]
+    usable = result.usable
+    weight = {
+        name: _ramp(usable[name], MIN_USABLE_FRACTION, FULL_WEIGHT_FRACTION)
+        * _ramp(visible[name], *VISIBLE_FRACTIONS)
+        for name in REGION_NAMES
+    }
+    circles, circle_weights = _dark_circles(lightness, weight)
+    result.regions = {
+        "redness": {n: redness[n] for n in REDNESS_REGIONS},
+        "shine": shine,
+        "texture": {n: texture[n] for n in TEXTURE_REGIONS},
+        "pigmentation": {n: pigment[n] for n in PIGMENT_REGIONS},
+        "pigment_spread": {n: colour["pigment_spread"][n] for n in PIGMENT_REGIONS},
+        "lines": {n: lines[n] for n in LINE_REGIONS},
+        "blemishes": {n: blemishes[n] for n in REDNESS_REGIONS},
+        "lightness": lightness,
+        "dark_circles": circles,
+    }
+    result.overall = {
+        "redness": _weighted(redness, REDNESS_WEIGHTS),
+        "shine": _overall(shine, T_ZONE),
+        "texture": _weighted(texture, {n: weight[n] for n in TEXTURE_REGIONS}),
+        "pigmentation": _overall(pigment, PIGMENT_REGIONS),
+        "lines": _weighted(lines, {n: weight[n] for n in LINE_REGIONS}),
+        "dark_circles": _weighted(circles, circle_weights),
+        "blemishes": blemish_overall,
+    }
+
+
+def _set_skin_tone(
+    result: Measurements,
+    matte: dict[str, np.ndarray],
+    ok: dict[str, bool],
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rgb: np.ndarray,
+) -> None:
+    """Skin L*a*b*, ITA and melanin index from the forehead and cheeks' matte skin."""
+    tone_parts = [matte[n] for n in ("forehead", *CHEEKS) if ok[n]]
+    if not tone_parts:
+        return
+    tone = np.logical_or.reduce(tone_parts)
+    if not tone.any():
+        return
+    light, a_star, b_star = planes
+    l_med = float(np.median(light[tone]))
+    a_med = float(np.median(a_star[tone]))
+    b_med = float(np.median(b_star[tone]))
+    result.skin_lab = (l_med, a_med, b_med)
+    result.ita_deg = ita_deg(l_med, b_med)
+    result.melanin_index = _median(chromophores(rgb[tone])[0])
+
+
 def measure(
     crop: FaceCrop,
     *,
@@ -607,119 +782,29 @@ def measure(
     ref = reference if reference is not None else _reference(planes, union)
     chroma = cv2.magnitude(a_star, b_star)
     skin = _skin_masks(planes, polygons, ref, chroma)
-    areas = {name: int(np.count_nonzero(polygons[name])) for name in REGION_NAMES}
-    # Share of each region's whole polygon inside the photo (1 unless the face is
-    # cut by the photo's edge).
-    whole = region_areas(crop.points)
-    visible = {name: areas[name] / max(areas[name], whole[name], 1.0) for name in areas}
-    usable = {
-        name: float(np.count_nonzero(skin[name]) / max(1, areas[name]))
-        for name in REGION_NAMES
-    }
+    usable, visible = _usable_shares(polygons, skin, crop.points)
     ok = {name: usable[name] >= MIN_USABLE_FRACTION for name in REGION_NAMES}
     all_skin = np.logical_or.reduce([skin[n] for n in REGION_NAMES if ok[n]] or [union])
     result = Measurements(reference=ref, usable=usable)
 
-    # Soft membership (0-1) so pixels near the thresholds do not flip between shots.
-    light_edge = ref.lightness + max(8.0, 0.35 * (100.0 - ref.lightness))
-    # Highlights are judged against the colour of the face's mid-tone skin without
-    # the cheeks: redness on the cheeks, or dark lines, must not change which
-    # forehead pixels count as shine.
-    mid_skin = np.logical_or.reduce(
-        [polygons[n] for n in REGION_NAMES if n not in CHEEKS]
-    ) & (np.abs(light - ref.lightness) <= 10.0)
-    t_chroma = float(np.median(chroma[mid_skin])) if mid_skin.any() else ref.chroma
-    t_chroma = max(t_chroma, 1.0)
-    shine_weight = np.clip((light - light_edge) / 6.0 + 0.5, 0.0, 1.0) * np.clip(
-        (SPECULAR_CHROMA * t_chroma - chroma) / (0.3 * t_chroma) + 0.5, 0.0, 1.0
-    )
+    shine_weight = _shine_weight(light, chroma, polygons, ref)
     specular = shine_weight >= 0.5
     not_specular = ~specular
     matte = {n: skin[n] & not_specular for n in REGION_NAMES}
 
     # The large masked blur runs on the whole crop, as before, so that its 4x
     # shrink uses the same pixel grid; only the window is kept.
-    weight = np.zeros(full_light.shape, dtype=bool)
-    weight[rows, cols] = all_skin & not_specular
-    smooth = _masked_blur(full_light, weight, 25.0)[rows, cols]
+    blur_weight = np.zeros(full_light.shape, dtype=bool)
+    blur_weight[rows, cols] = all_skin & not_specular
+    smooth = _masked_blur(full_light, blur_weight, 25.0)[rows, cols]
     near_shine = cv2.dilate(specular.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     flat = light - smooth
     detail, blemish_overall = _detail(
         full_light, full_a, (rows, cols), matte, ok, near_shine
     )
-
-    redness: RegionValues = {}
-    colour_pixels = [0, 0]  # readable, all matte (redness regions)
-    shine: RegionValues = {}
-    spread: RegionValues = {}
-    lightness: RegionValues = {}
-    texture, pigment = detail["texture"], detail["pigmentation"]
-    lines, blemishes = detail["lines"], detail["blemishes"]
-    for name in REGION_NAMES:
-        if not ok[name]:
-            for table in (redness, shine, spread, lightness):
-                table[name] = None
-            continue
-        # Each region's numbers only need its own bounding box (erosions see the
-        # zero margin around the polygon, as they would on the whole crop).
-        box = _window(polygons[name], REGION_MARGIN)
-        region = skin[name][box]
-        flat_matte = matte[name][box]
-        haemoglobin = chromophores(rgb[box][flat_matte])[1]
-        redness[name] = _median(haemoglobin)
-        if name in REDNESS_WEIGHTS:
-            colour_pixels[0] += haemoglobin.size
-            colour_pixels[1] += int(np.count_nonzero(flat_matte))
-        shine[name] = float(shine_weight[box][region].mean())
-        light_box = light[box]
-        values = flat[box][flat_matte]
-        high, low = np.percentile(values, [90, 10], overwrite_input=True)
-        spread[name] = float(high - low)
-        lightness[name] = float(np.median(light_box[flat_matte], overwrite_input=True))
-
-    result.regions = {
-        "redness": {n: redness[n] for n in REDNESS_REGIONS},
-        "shine": shine,
-        "texture": {n: texture[n] for n in TEXTURE_REGIONS},
-        "pigmentation": {n: pigment[n] for n in PIGMENT_REGIONS},
-        "pigment_spread": {n: spread[n] for n in PIGMENT_REGIONS},
-        "lines": {n: lines[n] for n in LINE_REGIONS},
-        "blemishes": {n: blemishes[n] for n in REDNESS_REGIONS},
-        "lightness": lightness,
-    }
-    weight = {
-        name: _ramp(usable[name], MIN_USABLE_FRACTION, FULL_WEIGHT_FRACTION)
-        * _ramp(visible[name], *VISIBLE_FRACTIONS)
-        for name in REGION_NAMES
-    }
-    circles: RegionValues = {}
-    circle_weights: dict[str, float] = {}
-    for cheek, eye in zip(CHEEKS, UNDER_EYES, strict=True):
-        circle_weights[eye] = min(weight[cheek], weight[eye])
-        if lightness[cheek] is not None and lightness[eye] is not None:
-            circles[eye] = lightness[cheek] - lightness[eye]
-        else:
-            circles[eye] = None
-    result.regions["dark_circles"] = circles
-
-    result.overall = {
-        "redness": _weighted(redness, REDNESS_WEIGHTS),
-        "shine": _overall(shine, T_ZONE),
-        "texture": _weighted(texture, {n: weight[n] for n in TEXTURE_REGIONS}),
-        "pigmentation": _overall(pigment, PIGMENT_REGIONS),
-        "lines": _weighted(lines, {n: weight[n] for n in LINE_REGIONS}),
-        "dark_circles": _weighted(circles, circle_weights),
-        "blemishes": blemish_overall,
-    }
-    result.colour_usable = colour_pixels[0] / max(1, colour_pixels[1])
-    tone_parts = [matte[n] for n in ("forehead", *CHEEKS) if ok[n]]
-    if tone_parts:
-        tone = np.logical_or.reduce(tone_parts)
-        if tone.any():
-            l_med = float(np.median(light[tone]))
-            a_med = float(np.median(a_star[tone]))
-            b_med = float(np.median(b_star[tone]))
-            result.skin_lab = (l_med, a_med, b_med)
-            result.ita_deg = ita_deg(l_med, b_med)
-            result.melanin_index = _median(chromophores(rgb[tone])[0])
+    colour, result.colour_usable = _matte_values(
+        ok, polygons, skin, matte, rgb, light, flat, shine_weight
+    )
+    _set_concerns(result, colour, detail, blemish_overall, visible)
+    _set_skin_tone(result, matte, ok, planes, rgb)
     return result

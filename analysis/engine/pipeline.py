@@ -11,7 +11,7 @@ import numpy as np
 from .decode import decode_for_analysis
 from .detector import find_faces
 from .errors import ImageRejected
-from .landmarks import detect_faces, get_landmarker
+from .landmarks import Face, detect_faces, get_landmarker
 from .metrics import (
     DETAIL_FACE_WIDTH,
     MIN_USABLE_FRACTION,
@@ -211,6 +211,18 @@ def _skin_tone(found: Measurements, stats: QualityStats) -> SkinTone | None:
     )
 
 
+def _mirror_averaged_face(rgb: np.ndarray, face: Face, *, model_path: str) -> Face:
+    """The face with its points averaged with a reading on the mirrored photo.
+
+    The landmarker is not mirror-symmetric, and dark circles follow its points.
+    """
+    mirrored = detect_faces(np.ascontiguousarray(rgb[:, ::-1]), model_path=model_path)
+    if len(mirrored) != 1:
+        return face
+    points = mirror_averaged(face.points, mirrored[0].points, rgb.shape[1])
+    return replace(face, points=points)
+
+
 def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
     """Analyse an already decoded RGB uint8 image (analysis scale)."""
     timings: dict[str, float] = {}
@@ -228,13 +240,7 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
         return _failed(failed.code, failed.advice, timings, quality=findings)
 
     start = time.perf_counter()
-    face = faces[0]
-    # A second reading on the mirrored photo, averaged point by point: the
-    # landmarker is not mirror-symmetric, and dark circles follow its points.
-    mirrored = detect_faces(np.ascontiguousarray(rgb[:, ::-1]), model_path=model_path)
-    if len(mirrored) == 1:
-        points = mirror_averaged(face.points, mirrored[0].points, rgb.shape[1])
-        face = replace(face, points=points)
+    face = _mirror_averaged_face(rgb, faces[0], model_path=model_path)
     crop = crop_face(rgb, face.points)
     # Lab, region masks and whole-face skin medians are computed once per photo and
     # shared by the quality gate and the metrics.

@@ -192,8 +192,13 @@ def test_large_jpeg_is_decoded_near_analysis_size():
     assert (decoded.original_width, decoded.original_height) == (4000, 3000)
 
 
-def test_check_image_accepts_a_photo(face_rgb):
-    check_image(jpeg_bytes(face_rgb))
+def test_check_image_accepts_a_whole_photo_and_refuses_it_cut_in_half(face_rgb):
+    data = jpeg_bytes(face_rgb)
+
+    assert check_image(data) is None
+    with pytest.raises(ImageRejected) as info:
+        check_image(data[: len(data) // 2])
+    assert info.value.code == "corrupt_image"
 
 
 def test_inspect_image_reads_the_header_and_leaves_a_damaged_body_to_the_decoder():

@@ -24,8 +24,20 @@ from skincare.testing import skip_or_fail
 from .conftest import MODEL_PATH, png_bytes
 
 
-def test_check_model_accepts_the_installed_model(model_path):
-    check_model(model_path)
+def test_check_model_accepts_the_installed_model_and_refuses_one_changed_byte(
+    model_path, tmp_path
+):
+    blob = bytearray(Path(model_path).read_bytes())
+    model = tmp_path / "face_landmarker.task"
+    model.write_bytes(blob)
+    assert check_model(str(model)) is None
+
+    blob[len(blob) // 2] ^= 0xFF
+    model.write_bytes(blob)
+
+    with pytest.raises(EngineUnavailable) as info:
+        check_model(str(model))
+    assert info.value.code == "model_corrupt"
 
 
 def test_missing_model_raises_model_missing(tmp_path):
@@ -148,8 +160,20 @@ def test_corrupt_detector_model_raises_model_corrupt(tmp_path):
     assert info.value.code == "model_corrupt"
 
 
-def test_check_detector_accepts_the_installed_detector(model_path):
-    check_detector(detector_path(model_path))
+def test_check_detector_accepts_the_installed_detector_and_refuses_one_changed_byte(
+    model_path, tmp_path
+):
+    blob = bytearray(Path(detector_path(model_path)).read_bytes())
+    detector = tmp_path / DETECTOR_FILE
+    detector.write_bytes(blob)
+    assert check_detector(str(detector)) is None
+
+    blob[len(blob) // 2] ^= 0xFF
+    detector.write_bytes(blob)
+
+    with pytest.raises(EngineUnavailable) as info:
+        check_detector(str(detector))
+    assert info.value.code == "model_corrupt"
 
 
 def test_mirror_averaged_landmarks_of_a_flipped_photo_are_their_mirror_image(
