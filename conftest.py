@@ -1,5 +1,6 @@
 import os
 import shutil
+import time
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import DermatologistUserFactory, UserFactory
 from skincare.celery import app as celery_app
 from skincare.testing import require_postgres, skip_or_fail
+from skincare.throttling import UserRateThrottle
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +21,18 @@ def _empty_cache():
         cache.delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_start_with_the_test(monkeypatch):
+    """Fixed-window counters (skincare.throttling) restart at each window boundary.
+
+    A test's burst of requests that straddled one would see its count reset midway;
+    shifting the clock so that each test starts just after a day's (so an hour's, a
+    minute's) boundary keeps the test's requests in one window. Time still flows.
+    """
+    offset = 1.0 - (time.time() % 86400)
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: time.time() + offset)
 
 
 @pytest.fixture
