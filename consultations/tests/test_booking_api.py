@@ -38,11 +38,6 @@ def payload(dermatologist, start, **extra) -> dict:
 
 
 @pytest.fixture
-def dermatologist():
-    return DermatologistFactory()
-
-
-@pytest.fixture
 def monday():
     return next_weekday(0)
 

@@ -19,25 +19,12 @@ from consultations.models import (
 from consultations.tests.factories import (
     AnalysisFactory,
     ConsultationFactory,
-    DermatologistFactory,
     SharedAnalysisFactory,
     next_weekday,
     paris,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dermatologist():
-    return DermatologistFactory()
-
-
-@pytest.fixture
-def derm_client(dermatologist) -> Client:
-    client = Client()
-    client.force_login(dermatologist.user)
-    return client
 
 
 @pytest.fixture(autouse=True)

@@ -32,18 +32,6 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def dermatologist():
-    return DermatologistFactory()
-
-
-@pytest.fixture
-def derm_client(dermatologist) -> Client:
-    client = Client()
-    client.force_login(dermatologist.user)
-    return client
-
-
-@pytest.fixture
 def share(dermatologist):
     consultation = ConsultationFactory(dermatologist=dermatologist)
     return SharedAnalysisFactory(consultation=consultation)
