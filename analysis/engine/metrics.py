@@ -70,6 +70,17 @@ DETAIL_TEXTURE_SIGMAS = (1.0, 2.5)
 DETAIL_RIDGE_SIGMAS = (1.0, 1.5)
 DETAIL_BLOB_SIGMAS = (1.0, 1.5)
 LINE_BASE_SIGMA = 3
+# Lines are read as if the face were LINE_FACE_WIDTH px wide in the photo (the
+# smallest width the resolution test compares), with each photo pixel blurring
+# like a Gaussian of PHOTO_PIXEL_BLUR pixels (measured: it makes the 144 and 288 px
+# readings of the evaluation set agree on average; EVALUATION.md, item 5).
+LINE_FACE_WIDTH = 144.0
+PHOTO_PIXEL_BLUR = 0.55
+# Lines and dark circles are L* differences, which grow with the skin's lightness
+# (exposure, skin tone) for the same relative darkening; both are read as if the
+# skin were at this L* (about the evaluation set's median face), so a re-shot
+# 0.2 EV brighter or darker reads the same.
+REFERENCE_LIGHTNESS = 66.0
 # Spots: blob strength (blob_strength(), L* for dark spots, a* for red ones) above
 # these floors, averaged over the skin: area x contrast, with no count and no
 # threshold on either. The floors sit above what JPEG q60 and sensor noise make on
@@ -268,12 +279,16 @@ def _skin_masks(
     polygons: dict[str, np.ndarray],
     ref: SkinReference,
     chroma: np.ndarray | None = None,
+    *,
+    a_floor: bool = True,
 ) -> dict[str, np.ndarray]:
     light, a_star, b_star = planes
     if chroma is None:
         chroma = cv2.magnitude(a_star, b_star)
     highlight = (light > ref.lightness + 5.0) & (chroma < ref.chroma)
-    redder_ok = a_star >= ref.a - max(A_TOLERANCE, 2.5 * ref.a_spread)
+    redder_ok = (
+        a_star >= ref.a - max(A_TOLERANCE, 2.5 * ref.a_spread) if a_floor else True
+    )
     b_offset = np.abs(b_star - ref.b)
     closed: dict[bool, np.ndarray] = {}
     masks = {}
@@ -512,6 +527,25 @@ def _detail_planes(
     return fine, darkness, blobs
 
 
+def _as_if_at_line_width(light: np.ndarray, face_width: float) -> np.ndarray:
+    """The detail-grid L* blurred as if the face had been LINE_FACE_WIDTH px wide.
+
+    Fine lines are one or two detail pixels wide, so the photo's own blur (a
+    Gaussian of PHOTO_PIXEL_BLUR photo pixels, i.e. larger on a smaller face) still
+    shows at this grid: a face at 144 px read 4-9% lower on every line region than
+    the same frame at 288 px. Faces wider than LINE_FACE_WIDTH get the blur they
+    lack; narrower ones are left as they are.
+    """
+    extra = (
+        PHOTO_PIXEL_BLUR
+        * DETAIL_FACE_WIDTH
+        * math.sqrt(max(0.0, 1.0 / LINE_FACE_WIDTH**2 - 1.0 / face_width**2))
+    )
+    if extra < 0.05:
+        return light
+    return cv2.GaussianBlur(light, (0, 0), extra)
+
+
 def _detail(
     full_light: np.ndarray,
     full_a: np.ndarray,
@@ -519,6 +553,7 @@ def _detail(
     matte: dict[str, np.ndarray],
     ok: dict[str, bool],
     near_shine: np.ndarray,
+    face_width: float = CANONICAL_FACE_WIDTH,
 ) -> tuple[dict[str, RegionValues], float | None]:
     """Texture, lines, pigmentation and blemishes at DETAIL_FACE_WIDTH.
 
@@ -542,6 +577,7 @@ def _detail(
     shine = _shrunk_mask(near_shine, shape, window)
     shine_near = cv2.dilate(shine.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     fine, darkness, blobs = _detail_planes(light, a_star, skin, shine_near)
+    line_light = _as_if_at_line_width(light, face_width)
     # The band-pass is unreliable next to the crop's edge, which is the photo's edge
     # when the face is cut by it (elsewhere the crop's margin keeps regions away).
     inside_photo = np.zeros(light.shape, dtype=bool)
@@ -560,7 +596,9 @@ def _detail(
             else None
         )
         values["lines"][name] = (
-            _region_lines(light, mask, shine_near) if name in LINE_REGIONS else None
+            _region_lines(line_light, mask, shine_near)
+            if name in LINE_REGIONS
+            else None
         )
         values["pigmentation"][name] = float(100.0 * darkness[mask].mean())
         values["blemishes"][name] = float(100.0 * blobs[inner].mean())
@@ -631,6 +669,7 @@ def _matte_values(
     light: np.ndarray,
     flat: np.ndarray,
     shine_weight: np.ndarray,
+    toned: dict[str, np.ndarray],
 ) -> tuple[dict[str, RegionValues], float]:
     """Redness, shine, pigment spread and lightness per region, and colour_usable."""
     values: dict[str, RegionValues] = {
@@ -660,10 +699,21 @@ def _matte_values(
         spread = flat[box][flat_matte]
         high, low = np.percentile(spread, [90, 10], overwrite_input=True)
         values["pigment_spread"][name] = float(high - low)
+        toned_box = toned[name][box]
         values["lightness"][name] = float(
-            np.median(light_box[flat_matte], overwrite_input=True)
+            np.median(light_box[toned_box if toned_box.any() else flat_matte])
         )
     return values, colour_pixels[0] / max(1, colour_pixels[1])
+
+
+def _at_reference_lightness(lightness: float) -> float:
+    """Factor that reads an L* difference as if the skin were at REFERENCE_LIGHTNESS.
+
+    A surface r times darker than skin of lightness L* differs from it by
+    (L* + 16)(1 - r^(1/3)) in L*: the same crease or shadow reads larger in brighter
+    light or on lighter skin. Scaled by (REFERENCE + 16) / (L* + 16) it does not.
+    """
+    return (REFERENCE_LIGHTNESS + 16.0) / max(lightness + 16.0, 1.0)
 
 
 def _dark_circles(
@@ -675,7 +725,9 @@ def _dark_circles(
     for cheek, eye in zip(CHEEKS, UNDER_EYES, strict=True):
         circle_weights[eye] = min(weight[cheek], weight[eye])
         if lightness[cheek] is not None and lightness[eye] is not None:
-            circles[eye] = lightness[cheek] - lightness[eye]
+            circles[eye] = (
+                lightness[cheek] - lightness[eye]
+            ) * _at_reference_lightness(lightness[cheek])
         else:
             circles[eye] = None
     return circles, circle_weights
@@ -696,6 +748,8 @@ def _set_concerns(
     )
     texture, pigment = detail["texture"], detail["pigmentation"]
     lines, blemishes = detail["lines"], detail["blemishes"]
+    factor = _at_reference_lightness(result.reference.lightness)
+    lines = {n: None if v is None else v * factor for n, v in lines.items()}
     usable = result.usable
     weight = {
         name: _ramp(usable[name], MIN_USABLE_FRACTION, FULL_WEIGHT_FRACTION)
@@ -800,10 +854,23 @@ def measure(
     near_shine = cv2.dilate(specular.view(np.uint8), np.ones((7, 7), np.uint8)) > 0
     flat = light - smooth
     detail, blemish_overall = _detail(
-        full_light, full_a, (rows, cols), matte, ok, near_shine
+        full_light,
+        full_a,
+        (rows, cols),
+        matte,
+        ok,
+        near_shine,
+        CANONICAL_FACE_WIDTH / crop.scale,
     )
+    # Dark circles compare lightness, which a flush must not move: their skin and
+    # highlights are chosen without looking at a* (a redder cheek has more chroma,
+    # so fewer of its bright pixels count as highlights, and its median L* rises).
+    hue_free = cv2.magnitude(np.full_like(b_star, ref.a), b_star)
+    hue_free_matte = _shine_weight(light, hue_free, polygons, ref) < 0.5
+    toned = _skin_masks(planes, polygons, ref, hue_free, a_floor=False)
+    toned = {n: toned[n] & hue_free_matte for n in REGION_NAMES}
     colour, result.colour_usable = _matte_values(
-        ok, polygons, skin, matte, rgb, light, flat, shine_weight
+        ok, polygons, skin, matte, rgb, light, flat, shine_weight, toned
     )
     _set_concerns(result, colour, detail, blemish_overall, visible)
     _set_skin_tone(result, matte, ok, planes, rgb)

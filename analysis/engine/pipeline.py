@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .decode import decode_for_analysis
@@ -44,7 +45,7 @@ from .regions import (
 )
 from .scoring import CONCERNS, SEVERE_AT, band, explain, ita_category, to_score
 
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"
 DISCLAIMER = (
     "This analysis gives cosmetic guidance from a photo. It is not a medical "
     "diagnosis; see a dermatologist about any skin change that worries you."
@@ -223,6 +224,49 @@ def _mirror_averaged_face(rgb: np.ndarray, face: Face, *, model_path: str) -> Fa
     return replace(face, points=points)
 
 
+# The landmarks that place every region are read again on a crop around the first
+# reading, resampled so the face is LANDMARK_FACE_WIDTH px wide: the same face
+# photographed at 144 or 288 px then gives the landmarker nearly the same image,
+# and the under-eye regions (whose lightness moves ~1.3 L* per pixel) the same
+# place. 192 px: at 128-160 px the landmarks moved more with JPEG q60 and with a
+# cheek tint; at the photo's own size they moved with resolution (dark circles 8
+# points apart at 144 vs 288 px).
+# LANDMARK_FRAME: the crop's side in face widths.
+LANDMARK_FACE_WIDTH = 192
+LANDMARK_FRAME = 2.2
+
+
+def _canonical_face(rgb: np.ndarray, face: Face, *, model_path: str) -> Face:
+    """The face's points re-read, mirror-averaged, on a crop at canonical width.
+
+    face: the mirror-averaged reading on the whole photo, which places the crop
+    (so a mirrored photo gets the mirrored crop) and is kept when the crop does not
+    show exactly one face to the landmarker.
+    """
+    low, high = face.points[:, :2].min(axis=0), face.points[:, :2].max(axis=0)
+    width = max(float(high[0] - low[0]), 1.0)
+    centre = (low + high) / 2.0
+    half = LANDMARK_FRAME * max(width, float(high[1] - low[1])) / 2.0
+    left, top = (max(0, int(np.floor(v - half))) for v in centre)
+    right = min(rgb.shape[1], int(np.ceil(centre[0] + half)))
+    bottom = min(rgb.shape[0], int(np.ceil(centre[1] + half)))
+    scale = LANDMARK_FACE_WIDTH / width
+    part = rgb[top:bottom, left:right]
+    size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
+    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    small = np.ascontiguousarray(cv2.resize(part, size, interpolation=method))
+    found = detect_faces(small, model_path=model_path)
+    mirrored = detect_faces(np.ascontiguousarray(small[:, ::-1]), model_path=model_path)
+    if len(found) != 1 or len(mirrored) != 1:
+        return face
+    points = mirror_averaged(found[0].points, mirrored[0].points, small.shape[1])
+    points[:, :2] = points[:, :2] * np.array(
+        [part.shape[1] / small.shape[1], part.shape[0] / small.shape[0]]
+    ) + np.array([left, top], dtype=np.float64)
+    points[:, 2] /= scale
+    return replace(face, points=points)
+
+
 def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
     """Analyse an already decoded RGB uint8 image (analysis scale)."""
     timings: dict[str, float] = {}
@@ -241,6 +285,7 @@ def analyse_rgb(rgb: np.ndarray, *, model_path: str) -> PhotoAnalysis:
 
     start = time.perf_counter()
     face = _mirror_averaged_face(rgb, faces[0], model_path=model_path)
+    face = _canonical_face(rgb, face, model_path=model_path)
     crop = crop_face(rgb, face.points)
     # Lab, region masks and whole-face skin medians are computed once per photo and
     # shared by the quality gate and the metrics.

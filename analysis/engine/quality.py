@@ -13,6 +13,14 @@ from .landmarks import Face
 from .metrics import OD_LUT, SkinReference, chromophores, lab_f_inverse
 from .regions import EYE_OUTER, FaceCrop, face_oval_mask
 
+# The eye openings (upper and lower lid contours) and each iris's centre and rim on
+# the 478-point mesh, subject's right eye first.
+EYE_OPENINGS = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
+)
+IRISES = ((468, (469, 470, 471, 472)), (473, (474, 475, 476, 477)))
+
 MIN_FACE_FRACTION = 0.2
 MIN_FACE_PIXELS = 100
 MAX_YAW_DEG = 25.0
@@ -40,6 +48,19 @@ MAX_FACE_MEDIAN_LIGHTNESS = 92.0
 MAX_ILLUMINANT_GREEN = 0.18
 MAX_ILLUMINANT_BLUE = 0.30
 MAX_ILLUMINANT_ORANGE = 0.50
+# The whites of the eyes are a second neutral reference, on the face itself: in
+# white light the sclera reads about 0.09 magenta on the green axis (its vessels;
+# 0.03-0.2 on the evaluation set), so a reading above 0.02 green is green light.
+# It is trusted only when enough of it is seen (eyes open, face not tiny), it is
+# not in deep shadow and it is not far more orange than the scene's light (else
+# lids or skin were read, as in a squinting smile); otherwise the scene decides
+# alone. Only green is judged from it: the sclera's own yellowness varies from
+# person to person as much as a white-balance shift does.
+MAX_SCLERA_GREEN = 0.02
+USUAL_SCLERA_GREEN = -0.09
+MIN_SCLERA_PIXELS = 60
+MIN_SCLERA_LIGHTNESS = 35.0
+MAX_SCLERA_ORANGE_OVER_SCENE = 0.5
 MIN_SKIN_HAEMOGLOBIN = -30.0
 MIN_SKIN_MELANIN = -60.0
 MIN_IMAGE_CHROMA = 6.0
@@ -100,6 +121,10 @@ class QualityStats:
     illuminant_blue: float
     skin_melanin: float
     skin_haemoglobin: float
+    sclera_green: float = 0.0
+    sclera_blue: float = 0.0
+    sclera_pixels: int = 0
+    sclera_lightness: float = 0.0
 
 
 def head_pose(face: Face) -> tuple[float, float, float]:
@@ -164,6 +189,56 @@ def illuminant(small_rgb: np.ndarray, face_points: np.ndarray) -> tuple[float, f
     return float(green - (red + blue) / 2.0), float((blue - red) / 2.0)
 
 
+def sclera(crop: FaceCrop) -> tuple[float, float, int, float]:
+    """(green, blue, pixels, L*) of the whites of the eyes on the canonical crop.
+
+    The eye openings between the lids, less each iris, hold sclera, lashes, lid
+    rims and shadow; the brightest unclipped third of them is sclera, a near-neutral
+    surface whatever the skin's tone, so its colour is the light's (green and blue
+    as in illuminant()). pixels: how many were used (0: none found).
+    """
+    points = crop.points
+    outline = np.concatenate([points[list(eye), :2] for eye in EYE_OPENINGS])
+    height, width = crop.rgb.shape[:2]
+    x0, y0 = np.floor(outline.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 2
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0, 0.0, 0, 0.0
+    origin = np.array([x0, y0], dtype=np.float64)
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    for eye in EYE_OPENINGS:
+        polygon = np.round(points[list(eye), :2] - origin).astype(np.int32)
+        cv2.fillPoly(mask, [polygon], 1)
+    mask = cv2.erode(mask, np.ones((5, 5), np.uint8))
+    for centre, rim in IRISES:
+        middle = points[centre, :2] - origin
+        radius = float(
+            np.mean(np.linalg.norm(points[list(rim), :2] - origin - middle, axis=1))
+        )
+        cv2.circle(
+            mask, tuple(int(v) for v in np.round(middle)), round(1.25 * radius), 0, -1
+        )
+    pixels = crop.rgb[y0:y1, x0:x1][mask > 0]
+    pixels = pixels[pixels.max(axis=1) < 250]
+    if len(pixels) < 10:
+        return 0.0, 0.0, 0, 0.0
+    linear = LINEAR_LUT[pixels]
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    bright = luminance >= np.percentile(luminance, 67)
+    mean = linear[bright].mean(axis=0)
+    red, green, blue = np.log(np.maximum(mean, 1e-6))
+    lightness = (
+        116.0 * float(np.cbrt(max(float(luminance[bright].mean()), 0.008856))) - 16.0
+    )
+    return (
+        float(green - (red + blue) / 2.0),
+        float((blue - red) / 2.0),
+        int(np.count_nonzero(bright)),
+        lightness,
+    )
+
+
 def measure_quality(
     rgb: np.ndarray,
     face: Face,
@@ -196,6 +271,7 @@ def measure_quality(
     whole_chroma = cv2.magnitude(whole[..., 1], whole[..., 2])
     melanin, haemoglobin = chromophores(crop.rgb[skin_union])
     tint_green, tint_blue = illuminant(small, face.points * (256 / rgb.shape[1]))
+    sclera_green, sclera_blue, sclera_pixels, sclera_light = sclera(crop)
     return QualityStats(
         face_width_px=face.width,
         face_fraction=face.width / min(rgb.shape[:2]),
@@ -217,6 +293,10 @@ def measure_quality(
         illuminant_blue=tint_blue,
         skin_melanin=float(np.median(melanin)) if melanin.size else 0.0,
         skin_haemoglobin=float(np.median(haemoglobin)) if haemoglobin.size else 0.0,
+        sclera_green=sclera_green,
+        sclera_blue=sclera_blue,
+        sclera_pixels=sclera_pixels,
+        sclera_lightness=sclera_light,
     )
 
 
@@ -258,14 +338,38 @@ def face_count_findings(
     return findings
 
 
+def sclera_trusted(stats: QualityStats) -> bool:
+    """Whether the whites of the eyes were seen well enough to judge the light by."""
+    return (
+        stats.sclera_pixels >= MIN_SCLERA_PIXELS
+        and stats.sclera_lightness >= MIN_SCLERA_LIGHTNESS
+        and stats.illuminant_blue - stats.sclera_blue <= MAX_SCLERA_ORANGE_OVER_SCENE
+    )
+
+
+def sclera_cast_ratio(stats: QualityStats) -> float:
+    """How far the sclera's green is from its usual reading to the limit (1 = at it).
+
+    0 when the sclera is not trusted or reads as usual or more magenta.
+    """
+    if not sclera_trusted(stats):
+        return 0.0
+    span = MAX_SCLERA_GREEN - USUAL_SCLERA_GREEN
+    return max(0.0, (stats.sclera_green - USUAL_SCLERA_GREEN) / span)
+
+
 def cast_ratio(stats: QualityStats) -> float:
-    """How far the light's tint is towards the nearest colour-cast limit (1 = at it)."""
-    return max(
+    """How far the light's tint is towards the nearest colour-cast limit (1 = at it).
+
+    The scene's light around the face, and the sclera's green where it is trusted.
+    """
+    scene = max(
         stats.illuminant_green / MAX_ILLUMINANT_GREEN,
         stats.illuminant_blue / MAX_ILLUMINANT_BLUE,
         -stats.illuminant_blue / MAX_ILLUMINANT_ORANGE,
         0.0,
     )
+    return max(scene, sclera_cast_ratio(stats))
 
 
 def gate(stats: QualityStats) -> list[QualityFinding]:

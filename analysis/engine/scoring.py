@@ -51,8 +51,8 @@ UNITS = {
     "shine": "fraction of T-zone skin with specular highlights",
     "texture": "robust s.d. of fine-detail L* (face measured at 128 px wide)",
     "pigmentation": "dark-spot strength x area, % of skin (face at 128 px)",
-    "lines": "mean dark-line response, L* units (face at 128 px)",
-    "dark_circles": "L* of cheeks minus L* under the eyes",
+    "lines": "mean dark-line response, L* units at skin L* 66 (face at 128 px)",
+    "dark_circles": "L* of cheeks minus L* under the eyes, at cheek L* 66",
     "blemishes": "red-spot strength x area, % of skin (face at 128 px)",
 }
 BANDS = ((25, "low"), (50, "moderate"), (75, "high"), (101, "severe"))

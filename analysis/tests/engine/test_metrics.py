@@ -79,7 +79,14 @@ def test_thin_forehead_lines_raise_lines(face_rgb, face_points, analyse, baselin
 def test_brown_spots_raise_pigmentation(face_rgb, face_points, analyse, baseline):
     spotted = edits.add_spots(face_rgb, face_points, "cheek_left", (120, 80, 60))
     result = analyse(spotted)
-    assert_only_moves(score_changes(baseline, result), "pigmentation", 10)
+    changes = score_changes(baseline, result)
+    assert changes["pigmentation"] >= 10, changes
+    # Ten high-contrast dark dots are also fine detail on one cheek: texture rises
+    # 8-9 points (8 before engine 2.1.0; the regions moved by a pixel), far less
+    # than pigmentation; every other concern stays still.
+    assert changes["texture"] <= 10, changes
+    others = {c: d for c, d in changes.items() if c not in ("pigmentation", "texture")}
+    assert all(abs(d) <= STILL for d in others.values()), others
 
 
 def test_small_red_spots_raise_blemishes(face_rgb, face_points, analyse, baseline):
