@@ -7,6 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 
 from accounts import errors, services
+from accounts.filters import DeletedFilter, VerifiedFilter
 from accounts.forms import AdminSignInForm, answer_429_when_limited
 from accounts.models import RefreshTokenRecord, User
 
@@ -25,36 +26,6 @@ class AdminUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deletion"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Soft-deleted"), ("no", "Not deleted")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        return queryset
-
-
-class VerifiedFilter(admin.SimpleListFilter):
-    title = "e-mail verification"
-    parameter_name = "verified"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Verified"), ("no", "Not verified")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(email_verified_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(email_verified_at__isnull=True)
-        return queryset
 
 
 @admin.register(User)

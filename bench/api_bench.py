@@ -9,25 +9,30 @@ three pairs:
     GET /api/v1/notifications/  vs  /bench/notifications/
                                 (bench/notifications_views.py), 30 notifications
 
-Each pair answers the same JSON from the same queries after the same JWT check (the
-bench checks the bodies are equal before it measures); the difference is what DRF adds
-(throttle lookup in Redis, content negotiation, filtering, pagination, serializer,
-renderer). Routines carry their stored conflict warnings (computed when the routines
-are written, see routines.services.refresh_warnings).
+Each pair answers the same JSON bytes (the project's orjson renderer) from the same
+queries after the same JWT check and the same per-user rate-limit counter in Redis
+(bench/bare.py; the bench checks the bodies are equal before it measures); the
+difference is what DRF itself adds (request wrapping, content negotiation,
+permission and throttle plumbing, pagination classes, response finalisation).
+Routines carry their stored conflict warnings (computed when the routines are
+written, see routines.services.refresh_warnings), written out as stored.
 
-The six URLs are loaded by keep-alive client threads in interleaved rounds (A, B, C,
-D, E, F, A, ...) so that drift of the shared machine hits every URL alike; requests/s
-is the total over all rounds and the ratio DRF / bare is printed per pair (target >=
-0.90) with its spread over rounds, beside gunicorn's CPU ms per request on each side.
-The feed comparison puts the DRF routines list for 20 x 8 beside the DRF feed (target:
-at most 2x the feed's CPU ms per request). The client shares the CPUs with gunicorn,
-PostgreSQL and Redis.
+The six URLs are loaded by keep-alive client threads in interleaved rounds (A..F,
+then F..A, ...) so that drift of the shared machine hits both sides of a pair alike.
+Per round and URL the bench counts completed requests and gunicorn's process CPU
+time (master and workers, from /proc); every figure is the median over the rounds,
+printed with its range: the ratio DRF / bare in requests/s and in CPU ms per request
+(target >= 0.90 for both), beside the absolute CPU ms per request of each side. The
+feed comparison puts the DRF routines list for 20 x 8 beside the DRF feed, per round
+(target: at most 2x the feed's CPU ms per request). The client shares the CPUs with
+gunicorn, PostgreSQL and Redis.
 
 ``--profile`` instead runs N requests of each URL in this process (Django test client,
 same settings) under cProfile and prints where the DRF side spends its time.
 
-Run from the repository root (own database skincare_bench, Redis DB 7):
-    .venv/bin/python bench/api_bench.py [--seconds 24] [--rounds 4] [--clients 8]
+Run from the repository root (own database skincare_bench, Redis DB 7, flushed;
+BENCH_DATABASE_URL / BENCH_REDIS_URL choose others):
+    .venv/bin/python bench/api_bench.py [--seconds 48] [--rounds 16] [--clients 8]
         [--port 8901] [--json bench/results/api.json] [--profile 2000]
 """
 
@@ -101,6 +106,10 @@ def bench_env() -> dict[str, str]:
         "THROTTLE_USER": os.environ.get("BENCH_THROTTLE_USER", "100000000/min"),
         "LOG_LEVEL": "WARNING",
         "GUNICORN_LOG_LEVEL": "warning",
+        # No worker recycling while measuring: a worker's CPU time leaves /proc when
+        # it exits and reaches the master's cutime only once reaped, which can move
+        # it out of the round it was spent in.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
 
 
@@ -337,46 +346,72 @@ def measure(args) -> dict:
         for side, path in (("drf", drf), ("bare", bare))
     }
     per_round = args.seconds / args.rounds
-    done = {run: [] for run in runs}
-    cpu = dict.fromkeys(runs, 0.0)
+    done = {run: [] for run in runs}  # completed requests per round
+    cpu = {run: [] for run in runs}  # gunicorn CPU seconds per round
+    order = list(runs.items())
     try:
         wait_for(port)
         sizes = check_same_bodies(port, tokens)
         for url, token in runs.values():  # warm up workers, connections, imports
             load(port, url, token, args.warmup, args.clients)
-        for _ in range(args.rounds):
-            for run, (url, token) in runs.items():
+        for index in range(args.rounds):
+            # A, B, ..., F then F, ..., A: a drift of the shared machine over a
+            # round pair hits both sides of a pair alike.
+            for run, (url, token) in order if index % 2 == 0 else order[::-1]:
                 before = gunicorn_cpu(server.pid)
                 done[run].append(load(port, url, token, per_round, args.clients))
-                cpu[run] += gunicorn_cpu(server.pid) - before
+                cpu[run].append(gunicorn_cpu(server.pid) - before)
     finally:
         server.terminate()
         server.wait(timeout=40)
+
+    def ms(run) -> list[float]:
+        """CPU ms per request of ``run`` in each round."""
+        return [c / n * 1e3 for c, n in zip(cpu[run], done[run], strict=True)]
+
+    def spread(values: list[float], digits: int) -> dict:
+        return {
+            "median": round(statistics.median(values), digits),
+            "min": round(min(values), digits),
+            "max": round(max(values), digits),
+        }
+
     results = {}
     for name in PAIRS:
         drf, bare = (name, "drf"), (name, "bare")
-        drf_rate = sum(done[drf]) / args.seconds
-        bare_rate = sum(done[bare]) / args.seconds
-        per_round_ratios = [d / b for d, b in zip(done[drf], done[bare], strict=True)]
-        drf_cpu = cpu[drf] / sum(done[drf]) * 1e3
-        bare_cpu = cpu[bare] / sum(done[bare]) * 1e3
+        rate_ratios = [d / b for d, b in zip(done[drf], done[bare], strict=True)]
+        cpu_ratios = [b / d for d, b in zip(ms(drf), ms(bare), strict=True)]
+        ratio = statistics.median(rate_ratios)
+        cpu_ratio = statistics.median(cpu_ratios)
         results[name] = {
             "drf_path": runs[drf][0],
             "bare_path": runs[bare][0],
-            "drf_rps": round(drf_rate, 1),
-            "bare_rps": round(bare_rate, 1),
-            "ratio": round(drf_rate / bare_rate, 3),
-            "ratio_min": round(min(per_round_ratios), 3),
-            "ratio_max": round(max(per_round_ratios), 3),
-            "ratio_median": round(statistics.median(per_round_ratios), 3),
-            "drf_cpu_ms": round(drf_cpu, 2),
-            "bare_cpu_ms": round(bare_cpu, 2),
-            "cpu_ratio": round(bare_cpu / drf_cpu, 3),
+            "drf_rps": round(sum(done[drf]) / args.seconds, 1),
+            "bare_rps": round(sum(done[bare]) / args.seconds, 1),
+            # DRF / bare requests/s, median of the rounds, and its spread: mostly
+            # how the machine's other tenants left CPU to gunicorn in each round
+            "ratio": round(ratio, 3),
+            "ratio_spread": spread(rate_ratios, 3),
+            # gunicorn CPU ms per request, median of the rounds, and its spread
+            "drf_cpu_ms": round(statistics.median(ms(drf)), 2),
+            "bare_cpu_ms": round(statistics.median(ms(bare)), 2),
+            "drf_cpu_ms_spread": spread(ms(drf), 2),
+            "bare_cpu_ms_spread": spread(ms(bare), 2),
+            # The DRF / bare ratio (target): bare / DRF CPU per request, i.e. DRF's
+            # throughput relative to bare's on a CPU-bound server
+            "cpu_ratio": round(cpu_ratio, 3),
+            "cpu_ratio_spread": spread(cpu_ratios, 3),
             "body_bytes": sizes[name],
-            "pass": drf_rate / bare_rate >= TARGET,
+            "pass": cpu_ratio >= TARGET,
         }
     routines, feed = results["routines 20x8"], results["notifications"]
-    factor = routines["drf_cpu_ms"] / feed["drf_cpu_ms"]
+    factors = [
+        r / f
+        for r, f in zip(
+            ms(("routines 20x8", "drf")), ms(("notifications", "drf")), strict=True
+        )
+    ]
+    factor = statistics.median(factors)
     return {
         "workers": int(os.environ.get("GUNICORN_WORKERS", "3")),
         "threads": int(os.environ.get("GUNICORN_THREADS", "2")),
@@ -395,6 +430,7 @@ def measure(args) -> dict:
             "routines_cpu_ms": routines["drf_cpu_ms"],
             "feed_cpu_ms": feed["drf_cpu_ms"],
             "cpu_factor": round(factor, 2),
+            "cpu_factor_spread": spread(factors, 2),
             "routines_rps": routines["drf_rps"],
             "feed_rps": feed["drf_rps"],
             "rps_factor": round(feed["drf_rps"] / routines["drf_rps"], 2),
@@ -435,29 +471,35 @@ def profile(requests: int, top: int, sort: str = "tottime", only: str = "") -> N
 
 def markdown(report: dict) -> str:
     lines = [
-        "| endpoint | DRF req/s | bare req/s | DRF / bare | per-round range "
-        "| gunicorn CPU ms/req DRF / bare | bare / DRF CPU | target (req/s) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| endpoint | gunicorn CPU ms/req DRF / bare (median of rounds, range) "
+        "| DRF / bare (bare / DRF CPU ms, median, range) "
+        "| req/s DRF / bare (all rounds; median ratio, range) | target |",
+        "|---|---:|---:|---:|---|",
     ]
     for name, row in report["results"].items():
+        ds, bs = row["drf_cpu_ms_spread"], row["bare_cpu_ms_spread"]
+        cs, rs = row["cpu_ratio_spread"], row["ratio_spread"]
         lines.append(
-            f"| `GET {row['drf_path']}` ({name}) | {row['drf_rps']:.1f} | "
-            f"{row['bare_rps']:.1f} | {row['ratio']:.0%} | "
-            f"{row['ratio_min']:.0%}-{row['ratio_max']:.0%} | "
-            f"{row['drf_cpu_ms']:.2f} / {row['bare_cpu_ms']:.2f} | "
-            f"{row['cpu_ratio']:.0%} | "
+            f"| `GET {row['drf_path']}` ({name}) | "
+            f"{row['drf_cpu_ms']:.2f} ({ds['min']:.2f}-{ds['max']:.2f}) / "
+            f"{row['bare_cpu_ms']:.2f} ({bs['min']:.2f}-{bs['max']:.2f}) | "
+            f"**{row['cpu_ratio']:.0%}** ({cs['min']:.0%}-{cs['max']:.0%}) | "
+            f"{row['drf_rps']:.1f} / {row['bare_rps']:.1f}; {row['ratio']:.0%} "
+            f"({rs['min']:.0%}-{rs['max']:.0%}) | "
             f"{'PASS' if row['pass'] else 'MISS'} (>= {report['target_ratio']:.0%}) |"
         )
     feed = report["feed_comparison"]
+    fs = feed["cpu_factor_spread"]
     lines += [
         "",
-        "| DRF list vs the DRF feed | gunicorn CPU ms/req | req/s | list / feed "
-        "(CPU) | feed / list (req/s) | target (CPU) |",
+        "| DRF list vs the DRF feed | gunicorn CPU ms/req (median) | list / feed CPU "
+        "(median of rounds, range) | req/s | feed / list (req/s) | target (CPU) |",
         "|---|---:|---:|---:|---:|---|",
         f"| `GET {feed['routines_path']}` vs `GET {feed['feed_path']}` | "
         f"{feed['routines_cpu_ms']:.2f} vs {feed['feed_cpu_ms']:.2f} | "
+        f"{feed['cpu_factor']:.2f}x ({fs['min']:.2f}-{fs['max']:.2f}) | "
         f"{feed['routines_rps']:.1f} vs {feed['feed_rps']:.1f} | "
-        f"{feed['cpu_factor']:.2f}x | {feed['rps_factor']:.2f}x | "
+        f"{feed['rps_factor']:.2f}x | "
         f"{'PASS' if feed['pass'] else 'MISS'} (<= {feed['target_factor']:.0f}x) |",
     ]
     return "\n".join(lines)
@@ -465,8 +507,8 @@ def markdown(report: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=24, help="per URL, total")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=48, help="per URL, total")
+    parser.add_argument("--rounds", type=int, default=16)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument(

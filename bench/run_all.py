@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -30,14 +28,7 @@ RESULTS = BENCH / "results"
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
-
-def machine() -> dict:
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "uname_m": os.uname().machine,
-        "nproc": os.cpu_count(),
-        "python": sys.version.split()[0],
-    }
+from common import machine  # noqa: E402
 
 
 def run_engine() -> dict:
@@ -161,8 +152,9 @@ def markdown(report: dict) -> str:
             f"config), DEBUG off, {a['clients']} keep-alive clients, "
             f"{a['seconds_per_url']:.0f} s per URL in {a['rounds']} interleaved "
             f"rounds; {a['data']}. Same queries, JWT check and JSON body on both "
-            "sides (checked equal); the bare views skip DRF's throttle, "
-            "negotiation, filtering, pagination classes and renderer. CPU is "
+            "sides (checked equal), the same per-user throttle counter and "
+            "paginator queries; the bare views skip DRF's negotiation, filter "
+            "and serializer classes. CPU is "
             "gunicorn's own (workers + master) per request, which co-tenant load "
             "disturbs less than req/s.",
             "",

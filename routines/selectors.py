@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 
@@ -90,9 +91,20 @@ def routines_for(*, user) -> QuerySet[Routine]:
     """The user's routines, oldest first; ``step_rows`` reads their steps.
 
     Warnings are stored on the routine (routines.services.routines_with_warnings
-    keeps them current), so a page needs no ingredient.
+    keeps them current), so a page needs no ingredient. They are read as the stored
+    JSON text (``warnings_json``), never decoded on the way out (a page of 20 holds
+    ~200 KB of them), with the first one's severity (``first_severity``): they are
+    stored most severe first.
     """
-    return Routine.objects.filter(user=user).order_by("created_at", "id")
+    return (
+        Routine.objects.filter(user=user)
+        .defer("warnings")
+        .annotate(
+            warnings_json=Cast("warnings", TextField()),
+            first_severity=KT("warnings__0__severity"),
+        )
+        .order_by("created_at", "id")
+    )
 
 
 # What routines.serializers.step_data reads.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from rest_framework import serializers
 
 from routines.conflicts import RULES
@@ -114,12 +115,15 @@ def step_data(step: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def routine_data(
-    routine: Routine, steps: Iterable[Mapping[str, Any]]
+    routine: Routine, steps: Iterable[Mapping[str, Any]], *, raw: bool = False
 ) -> dict[str, Any]:
-    """A routine with its step rows and its stored warnings.
+    """A routine (from selectors.routines_for) with its step rows and stored warnings.
 
-    Warnings: see services.routines_with_warnings, which keeps them current.
+    Warnings: see services.routines_with_warnings, which keeps them current. With
+    ``raw`` they stay the stored JSON text, written into the body as is by an orjson
+    renderer (``orjson.Fragment``); otherwise they are decoded.
     """
+    text = routine.warnings_json
     return {
         "id": str(routine.pk),
         "period": routine.period,
@@ -134,8 +138,8 @@ def routine_data(
         "created_at": routine.created_at.isoformat(),
         "updated_at": routine.updated_at.isoformat(),
         "steps": [step_data(s) for s in steps],
-        "has_severe_warning": any(w["severity"] == "severe" for w in routine.warnings),
-        "warnings": routine.warnings,
+        "has_severe_warning": routine.first_severity == "severe",
+        "warnings": orjson.Fragment(text) if raw else orjson.loads(text),
     }
 
 

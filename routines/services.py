@@ -214,7 +214,7 @@ RULES_DIGEST = hashlib.sha256(
         ]
     ).encode()
 ).hexdigest()
-# Profile fields the rules read (user_context); accounts calls profile_changed.
+# Profile fields the rules read (user_context); see profile_changed.
 PROFILE_FIELDS = frozenset({"sensitivities", "pregnant_or_breastfeeding"})
 
 
@@ -294,7 +294,7 @@ def routines_with_warnings(*, user, routines: Iterable[Routine]) -> list[Routine
 
 
 def profile_changed(*, user, fields: Iterable[str]) -> None:
-    """Called by accounts.services.update_profile: some rules read the profile."""
+    """On accounts.signals.profile_changed (routines.signals): rules read it."""
     if PROFILE_FIELDS & set(fields):
         refresh_warnings(user=user)
 
@@ -773,6 +773,7 @@ def _remind(routine: Routine, local_date: date, steps_count: int, now, notify) -
                 "routine_name": routine.name,
                 "steps_count": steps_count,
                 "routine_id": str(routine.pk),
+                "period": routine.period,
                 "local_date": local_date.isoformat(),
             },
             idempotency_key=f"routine-reminder:{routine.pk}:{local_date.isoformat()}",

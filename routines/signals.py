@@ -1,4 +1,5 @@
-"""Catalogue changes bump the catalogue cache version (see routines.catalogue_cache).
+"""Catalogue changes bump the catalogue cache version (see routines.catalogue_cache);
+profile changes (accounts.signals.profile_changed) refresh the stored warnings.
 
 Signals rather than the admin's save_model: inlines, bulk deletes from the changelist,
 the shell and data fixes all go through them, so no write path can forget.
@@ -7,6 +8,8 @@ the shell and data fixes all go through them, so no write path can forget.
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.signals import profile_changed
+from routines import services
 from routines.catalogue_cache import bump_catalogue_version
 from routines.models import Ingredient, Product, ProductIngredient
 
@@ -31,3 +34,9 @@ def product_ingredients_changed(sender, **kwargs) -> None:
     """product.ingredients.add/remove/clear bypass the through model's signals."""
     if kwargs["action"] in ("post_add", "post_remove", "post_clear"):
         bump_catalogue_version()
+
+
+@receiver(profile_changed, dispatch_uid="routines-profile-changed")
+def refresh_warnings_on_profile_change(sender, *, user, fields, **kwargs) -> None:
+    """Some conflict rules read the profile (services.PROFILE_FIELDS)."""
+    services.profile_changed(user=user, fields=fields)

@@ -7,11 +7,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routines import recommend as engine
-from routines.conflicts import CONCERNS, EXFOLIANTS, UserContext, check_routines
+from routines.conflicts import (
+    CONCERNS,
+    EXFOLIANTS,
+    FUNCTIONS,
+    ConflictWarning,
+    IngredientInput,
+    UserContext,
+    check_routines,
+)
+from routines.layering import PRODUCT_CATEGORIES
 from routines.recommend import (
     SKIN_TYPES,
+    Product,
     Profile,
     Recommendation,
+    RecommendationError,
     load_catalogue,
     recommend,
     routine_inputs,
@@ -233,24 +244,77 @@ def test_excluding_every_uv_filter_leaves_a_routine_without_sunscreen_or_severe(
     assert all(w.severity != "severe" for w in rec.warnings)
 
 
-def test_severe_conflict_falls_back_by_dropping_the_offending_active(monkeypatch):
-    """If a plan clashes, the engine drops the least important active and retries."""
-    # given: scheduling that forgets to alternate retinoid and exfoliant nights
-    monkeypatch.setattr(engine, "_schedules", lambda keys, gentle: {})
-    dropped = []
-    offenders = engine._offenders
-    monkeypatch.setattr(
-        engine, "_offenders", lambda *a: dropped.append(offenders(*a)) or dropped[-1]
+# Catalogues an admin could write: any category, ingredients with any functions
+# (strong actives over-represented), photosensitising and pregnancy flags.
+STRONG = ["retinoid", "exfoliant_aha", "exfoliant_bha", "exfoliant_pha"]
+STRONG += ["benzoyl_peroxide", "vitamin_c", "azelaic_acid", "niacinamide"]
+random_ingredients = st.lists(
+    st.builds(
+        IngredientInput,
+        inci=st.sampled_from([f"ingredient {n}" for n in range(12)]),
+        functions=st.frozensets(
+            st.sampled_from(STRONG) | st.sampled_from(sorted(FUNCTIONS)),
+            min_size=1,
+            max_size=3,
+        ),
+        photosensitising=st.booleans(),
+        pregnancy_caution=st.booleans(),
+        concerns=st.frozensets(st.sampled_from(CONCERNS), max_size=2),
+    ),
+    min_size=1,
+    max_size=4,
+)
+random_catalogues = st.lists(
+    st.builds(
+        Product,
+        slug=st.just(""),
+        brand=st.just("Brand"),
+        name=st.just(""),
+        category=st.sampled_from(PRODUCT_CATEGORIES),
+        ingredients=random_ingredients.map(tuple),
+        skin_types=st.frozensets(st.sampled_from(SKIN_TYPES), min_size=1),
+        texture=st.sampled_from(["gel", "cream", "lotion", "oil", "balm"]),
+        fragrance_free=st.booleans(),
+        non_comedogenic=st.booleans(),
+        spf=st.sampled_from([None, 30, 50]),
+    ),
+    min_size=1,
+    max_size=30,
+).map(
+    lambda products: [
+        replace(p, slug=f"p{n}", name=f"P{n}") for n, p in enumerate(products)
+    ]
+)
+
+
+@PROPERTY_SETTINGS
+@given(profiles, random_catalogues)
+def test_no_catalogue_leads_the_engine_into_a_severe_conflict(profile, catalogue):
+    """Whatever products the catalogue holds, no recommendation has a severe warning.
+
+    Checked independently of the engine; recommend() itself refuses one.
+    """
+    rec = recommend(profile, catalogue)
+    user = UserContext(
+        allergies=profile.excluded_ingredients, pregnant=profile.pregnant
     )
-    profile = Profile("normal", concern_scores={"lines": 80, "texture": 70})
-    # when
-    rec = recommend(profile, CATALOGUE)
-    # then
-    # the AHA goes first, then the BHA that texture falls back to
-    assert dropped == [("aha", frozenset()), ("bha", frozenset())]
-    assert all(w.severity != "severe" for w in rec.warnings)
-    assert "retinoid" in {s.active for s in rec.pm}
-    assert not EXFOLIANTS & functions_in(steps_of(rec))
+    warnings = check_routines(routine_inputs(rec, catalogue), user)
+    assert [w for w in warnings if w.severity == "severe"] == []
+
+
+def test_a_severe_warning_refuses_the_recommendation(monkeypatch):
+    """Should a rule flag what the engine built as severe, nothing is recommended."""
+    # given: a checker with a severe rule the engine does not plan around
+    severe = ConflictWarning(
+        code="new_rule", severity="severe", reason="", advice="", period="pm"
+    )
+    checker = engine.check_routines
+    monkeypatch.setattr(
+        engine, "check_routines", lambda *args: [*checker(*args), severe]
+    )
+    # when / then
+    with pytest.raises(RecommendationError, match="new_rule"):
+        recommend(Profile("normal", concern_scores={"lines": 80}), CATALOGUE)
 
 
 def test_reasons_name_the_active_and_the_concern():

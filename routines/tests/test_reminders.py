@@ -36,6 +36,7 @@ def test_reminder_fires_once_its_local_time_has_passed(user):
     notification = Notification.objects.get(recipient=user)
     assert notification.idempotency_key == f"routine-reminder:{routine.pk}:2025-01-10"
     assert notification.data["steps_count"] == 1
+    assert notification.data["period"] == routine.period  # the push title says it
 
 
 def test_running_twice_notifies_once(user):

@@ -4,7 +4,9 @@ Reading a list serves the stored warnings; a change of the routines (any of the
 user's: warnings cross routines), of the profile or of the catalogue shows at once.
 """
 
+import ast
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -61,20 +63,60 @@ def test_routine_list_serves_stored_warnings_without_checking_the_rules(
     assert body["results"][0]["warnings"] == [marker]
 
 
-@pytest.mark.parametrize("count", [1, 20])
-def test_routine_list_costs_four_queries_whatever_the_routines(
-    auth_client, user, django_assert_num_queries, count
+@pytest.mark.parametrize(("count", "queries"), [(1, 3), (20, 3), (21, 4)])
+def test_routine_list_costs_three_queries_whatever_the_routines_on_one_page(
+    auth_client, user, django_assert_num_queries, count, queries
 ):
     for _ in range(count):
         routine = RoutineFactory(user=user, period="pm")
         for slug in ("norda-retinol-03-serum", "lumenleaf-glycolic-10-serum"):
             RoutineStepFactory(routine=routine, product=product(slug))
     services.refresh_warnings(user=user)
-    # user + count + page of routines + their steps with products
-    with django_assert_num_queries(4):
+    # user + page of routines + their steps with products; a COUNT past one page
+    with django_assert_num_queries(queries):
         body = auth_client.get(ROUTINES).json()
-    assert len(body["results"]) == count
+    assert body["count"] == count
+    assert len(body["results"]) == min(count, 20)
+    assert (body["next"] is None) == (count <= 20)
     assert all(r["has_severe_warning"] for r in body["results"])
+
+
+def test_stored_warnings_read_the_same_through_every_renderer(auth_client, user):
+    """Written out as stored by the orjson renderer, decoded for an indented body."""
+    # given
+    night = RoutineFactory(user=user, period="pm", name="Night")
+    for slug in ("norda-retinol-03-serum", "lumenleaf-glycolic-10-serum"):
+        RoutineStepFactory(routine=night, product=product(slug))
+    RoutineFactory(user=user, period="am", name="Plain")
+    RoutineFactory(user=user, period="weekly", name="Empty")
+    services.refresh_warnings(user=user)
+    stored = {r.name: r.warnings for r in Routine.objects.filter(user=user)}
+    # when
+    compact = auth_client.get(ROUTINES)
+    indented = auth_client.get(ROUTINES, HTTP_ACCEPT="application/json; indent=2")
+    # then
+    assert b"\n  " in indented.content
+    assert b"\n" not in compact.content
+    for response in (compact, indented):
+        results = {r["name"]: r for r in response.json()["results"]}
+        assert {name: r["warnings"] for name, r in results.items()} == stored
+        assert results["Night"]["has_severe_warning"] is True
+        assert results["Plain"]["has_severe_warning"] is False
+        assert results["Empty"]["has_severe_warning"] is False
+        assert results["Empty"]["warnings"] == []
+        assert results["Plain"]["warnings"]  # am_without_spf: a warning, not severe
+
+
+def test_routine_list_past_one_page_counts_and_links_pages(auth_client, user):
+    for n in range(23):
+        RoutineFactory(user=user, period="pm", name=f"R{n:02}")
+    first = auth_client.get(ROUTINES).json()
+    second = auth_client.get(first["next"]).json()
+    assert first["count"] == second["count"] == 23
+    assert [r["name"] for r in first["results"] + second["results"]] == [
+        f"R{n:02}" for n in range(23)
+    ]
+    assert second["next"] is None
 
 
 def test_cross_routine_warning_leaves_the_other_routine_when_one_is_deleted(
@@ -138,6 +180,24 @@ def test_profile_change_through_the_api_stores_new_warnings(auth_client, user):
     assert response.status_code == 200, response.content
     stored = {w["code"] for w in Routine.objects.get(user=user).warnings}
     assert "allergen_present" in stored
+
+
+def test_accounts_tells_routines_of_profile_changes_only_through_its_signal():
+    """accounts imports nothing from routines; routines subscribes to the signal.
+
+    That it reacts: test_profile_change_through_the_api_stores_new_warnings.
+    """
+    accounts = Path(services.__file__).parents[1] / "accounts"
+    imported = set()
+    for path in accounts.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert "routines" not in imported
 
 
 def test_profile_changed_outside_the_api_shows_on_the_next_read(auth_client, user):
