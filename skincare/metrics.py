@@ -163,8 +163,9 @@ class PlatformCollector(Collector):
         client = redis.Redis.from_url(
             settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1
         )
+        names = [queue.name for queue in settings.CELERY_TASK_QUEUES]
         try:
-            length = client.llen("celery")
+            lengths = [client.llen(name) for name in names]
         finally:
             client.close()
         queue = _gauge(
@@ -172,7 +173,8 @@ class PlatformCollector(Collector):
             "Messages waiting in a Celery queue.",
             ["queue"],
         )
-        queue.add_metric(["celery"], length)
+        for name, length in zip(names, lengths, strict=True):
+            queue.add_metric([name], length)
         yield queue
 
     def _readiness(self):

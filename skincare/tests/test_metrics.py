@@ -175,15 +175,15 @@ def test_celery_queue_length_is_read_from_the_redis_broker(
     settings.CELERY_BROKER_URL = broker
     settings.CELERY_TASK_ALWAYS_EAGER = False
     connection = redis.Redis.from_url(broker)
-    connection.delete("celery")
-    connection.rpush("celery", "a", "b", "c")
+    connection.delete("analysis")
+    connection.rpush("analysis", "a", "b", "c")
     try:
         samples = scrape(client)
     finally:
-        connection.delete("celery")
+        connection.delete("analysis")
         connection.close()
 
-    assert value(samples, "skincare_celery_queue_length", queue="celery") == 3
+    assert value(samples, "skincare_celery_queue_length", queue="analysis") == 3
 
 
 def _rule_exprs() -> list[str]:

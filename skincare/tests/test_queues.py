@@ -1,0 +1,294 @@
+"""Queues by the work they do, with real workers: analysis never delays e-mail.
+
+The slow tests start `celery worker` processes as README "Workers and scaling" runs
+them (one per queue), on the real Redis broker, the test database and an SMTP server
+on loopback.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import F
+
+from analysis.models import Analysis
+from analysis.services import redrive_stuck_analyses
+from analysis.tasks import run_analysis_task
+from analysis.tests.factories import face_jpeg_with_gps
+from notifications.tests.conftest import (
+    BROKER_URL,
+    RecordingHandler,
+    reset_producer_pool,
+    use_broker,
+    wait_until,
+)
+from skincare.celery import app as celery_app
+from skincare.tasks import enqueue
+from skincare.testing import (
+    database_url_for_other_processes,
+    free_port,
+    require_postgres,
+    skip_or_fail,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = {"analysis", "notifications", "default"}
+
+
+def waiting_analysis(user) -> Analysis:
+    """A photo analysis as the API leaves it: raw upload stored, pending."""
+    raw_field = Analysis._meta.get_field("raw_upload")
+    name = raw_field.storage.save(
+        raw_field.generate_filename(None, "upload"), ContentFile(face_jpeg_with_gps())
+    )
+    return Analysis.objects.create(user=user, raw_upload=name)
+
+
+def queue_of(task_name: str) -> str:
+    return celery_app.amqp.router.route({}, task_name)["queue"].name
+
+
+# ------------------------------------------------------------------------------
+# Routing (no processes)
+# ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("analysis.run_analysis", "analysis"),
+        ("notifications.send_delivery", "notifications"),
+        ("accounts.send_password_reset", "notifications"),
+        # a notifications task added later (push) lands there by its name alone
+        ("notifications.send_push", "notifications"),
+        ("notifications.tasks.send_push_task", "notifications"),
+        ("push.send_push", "notifications"),
+        ("operations.something_scheduled", "default"),
+    ],
+)
+def test_tasks_are_routed_by_the_work_they_do(task_name, queue):
+    assert queue_of(task_name) == queue
+
+
+def test_every_project_task_has_one_of_the_three_queues():
+    celery_app.loader.import_default_modules()
+    project = [name for name in celery_app.tasks if not name.startswith("celery.")]
+
+    assert project, "no project tasks registered"
+    assert {
+        name: queue_of(name) for name in project if queue_of(name) not in QUEUES
+    } == {}
+
+
+def test_a_worker_started_without_queues_serves_all_three():
+    assert set(celery_app.amqp.queues) == QUEUES
+
+
+def test_tasks_are_acknowledged_late_one_at_a_time():
+    conf = celery_app.conf
+
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert run_analysis_task.acks_late is True
+
+
+# ------------------------------------------------------------------------------
+# Real workers
+# ------------------------------------------------------------------------------
+class Worker:
+    """One `celery -A skincare worker -Q <queues>` process group, as in the README."""
+
+    def __init__(self, queues: str, pool: str, concurrency: int, env: dict, log: Path):
+        self.args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "skincare",
+            "worker",
+            "-Q",
+            queues,
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            f"--hostname={queues.replace(',', '-')}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ]
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.process = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() takes the pool too
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 90) -> "Worker":
+        deadline = time.monotonic() + timeout
+        while b"ready." not in self.log.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a crashed node."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def broker_db():
+    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        skip_or_fail(f"no Redis broker at {BROKER_URL}")
+    use_broker(BROKER_URL)
+    yield client
+    celery_app.conf.task_always_eager = True
+    reset_producer_pool()
+    client.flushdb()
+
+
+@pytest.fixture
+def workers(transactional_db, smtp_server, broker_db, media_root, tmp_path):
+    """Start workers for queues; each is stopped before the database is flushed."""
+    require_postgres()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_other_processes(),
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server[0].port}",
+        "MEDIA_ROOT": str(media_root),
+        "LOG_FORMAT": "plain",
+    }
+    started: list[Worker] = []
+
+    def start(queues: str, pool: str, concurrency: int, **extra_env) -> Worker:
+        log = tmp_path / f"{queues}-{len(started)}.log"
+        worker = Worker(queues, pool, concurrency, {**env, **extra_env}, log).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_200_queued_analyses_do_not_delay_a_password_reset_email(
+    workers, smtp_server, broker_db, user, api_client
+):
+    # given: one worker per queue, as README "Workers and scaling" runs them
+    _, inbox = smtp_server
+    analysis_worker = workers("analysis", "prefork", 1)
+    mail_worker = workers("notifications,default", "threads", 4)
+    analysis_worker.wait_ready()
+    mail_worker.wait_ready()
+    # and a burst of 200 photo analyses waiting for the analysis worker
+    ids = [str(waiting_analysis(user).pk) for _ in range(200)]
+    for analysis_id in ids:
+        assert enqueue(run_analysis_task, analysis_id)
+
+    # when: the user asks for a password reset
+    response = api_client.post(
+        "/api/v1/auth/password/reset/", {"email": user.email}, format="json"
+    )
+    assert response.status_code == 202
+
+    # then: the e-mail arrives while most analyses still wait in their queue
+    wait_until(lambda: inbox.messages, timeout=60)
+    still_queued = broker_db.llen("analysis")
+    pending = Analysis.objects.filter(status=Analysis.Status.PENDING).count()
+    assert inbox.messages[0]["To"] == user.email
+    assert "password" in inbox.messages[0]["Subject"].lower()
+    assert still_queued >= 150, f"only {still_queued} analyses left in the queue"
+    assert pending >= 150, f"only {pending} analyses still pending"
+    # and the analysis worker was working through the burst meanwhile
+    wait_until(
+        lambda: Analysis.objects.exclude(status=Analysis.Status.PENDING).exists(),
+        timeout=60,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_analysis_leaves_it_for_the_redrive_which_completes_it(
+    workers, broker_db, user
+):
+    # given: an analysis worker running a photo analysis
+    worker = workers("analysis", "prefork", 1).wait_ready()
+    analysis = waiting_analysis(user)
+    assert enqueue(run_analysis_task, str(analysis.pk))
+    wait_until(
+        lambda: Analysis.objects.filter(
+            pk=analysis.pk, status=Analysis.Status.PROCESSING
+        ).exists(),
+        timeout=60,
+        interval=0.02,
+    )
+
+    # when: the worker's node dies mid-analysis (SIGKILL, no warm shutdown)
+    worker.kill()
+
+    # then: the analysis is left processing, not lost and not half-written
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.PROCESSING
+    assert analysis.attempts == 1
+    assert not analysis.scores
+    assert redrive_stuck_analyses().requeued == 0  # a live worker may still be on it
+    # and the re-drive command's service finds it once it counts as stuck
+    stuck_for = timedelta(minutes=settings.ANALYSIS_STUCK_AFTER_MINUTES + 1)
+    Analysis.objects.filter(pk=analysis.pk).update(
+        started_at=F("started_at") - stuck_for
+    )
+    summary = redrive_stuck_analyses()
+    assert (summary.requeued, summary.timed_out) == (1, 0)
+    # and a new worker runs it to the end, once
+    workers("analysis", "prefork", 1)
+    wait_until(
+        lambda: Analysis.objects.filter(
+            pk=analysis.pk, status=Analysis.Status.COMPLETED
+        ).exists(),
+        timeout=90,
+    )
+    analysis.refresh_from_db()
+    assert analysis.attempts == 2
+    assert analysis.scores
