@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from analysis import services
 from analysis.errors import AnalysisError
 from analysis.models import Analysis
+from skincare.storage import StorageUnavailable, unavailable_page
 
 
 @admin.register(Analysis)
@@ -70,7 +71,10 @@ class AnalysisAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         analysis = get_object_or_404(Analysis, pk=pk)
-        handle = services.open_photo(analysis=analysis)
+        try:
+            handle = services.open_photo(analysis=analysis)
+        except StorageUnavailable:
+            return unavailable_page()
         if handle is None:
             raise Http404("No stored photo.")
         response = FileResponse(handle, content_type="image/jpeg")

@@ -35,6 +35,7 @@ from analysis.errors import (
 from analysis.models import Analysis, DailyAnalysisCount
 from analysis.questionnaire import fuse, validate_answers
 from notifications.services import notify
+from skincare.storage import StorageUnavailable, storage_errors
 from skincare.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def accept_photo(*, photo: File) -> str:
     No pixel is decoded here (the worker does that, see `_prepare_photo`), so a
     48 MP photo costs the web process its header and a file copy. The raw file gets
     a random name and owner-only permissions (FILE_UPLOAD_PERMISSIONS) and is
-    written through the storage API.
+    written through the storage API; a store that refuses raises StorageUnavailable
+    (503), with nothing written.
     """
     try:
         engine.inspect_image(photo, max_bytes=settings.ANALYSIS_PHOTO_MAX_BYTES)
@@ -84,7 +86,27 @@ def accept_photo(*, photo: File) -> str:
         raise PhotoRejected(exc.message, code=exc.code) from exc
     photo.seek(0)
     raw_field = Analysis._meta.get_field("raw_upload")
-    return raw_field.storage.save(raw_field.generate_filename(None, "upload"), photo)
+    with storage_errors():
+        return raw_field.storage.save(
+            raw_field.generate_filename(None, "upload"), photo
+        )
+
+
+def _open_stored(field_file) -> File:
+    """A stored file opened and fetched for reading (caller closes it).
+
+    The bytes are fetched here (an S3 object is downloaded, spooled to a temporary
+    file past 8 MB), so a store failure raises StorageUnavailable now, not halfway
+    through a decoder or a response. A missing file raises FileNotFoundError.
+    """
+    with storage_errors():
+        handle = field_file.storage.open(field_file.name, "rb")
+        try:
+            handle.file  # noqa: B018 - fetches the object
+        except BaseException:
+            handle.close()
+            raise
+    return handle
 
 
 def _delete_file(name: str) -> None:
@@ -94,6 +116,16 @@ def _delete_file(name: str) -> None:
         storage.delete(name)
     except Exception:
         logger.exception("could not delete photo file %s", name)
+
+
+def _delete_files_now(names: list[str]) -> None:
+    """Delete stored files before the rows that name them; StorageUnavailable if the
+    store fails (the caller's transaction then keeps the rows, so nothing is left
+    in the store that no row points to). A file already gone is no error."""
+    storage = Analysis._meta.get_field("photo").storage
+    with storage_errors():
+        for name in names:
+            storage.delete(name)
 
 
 def _today_for(user) -> tuple[date, int]:
@@ -261,9 +293,9 @@ def _compute(analysis: Analysis) -> _Outcome:
     photo_result = None
     if analysis.photo:
         try:
-            with analysis.photo.open("rb") as handle:
+            with _open_stored(analysis.photo) as handle:
                 data = handle.read()
-        except OSError as exc:
+        except FileNotFoundError as exc:
             return _failure(
                 "photo_missing",
                 advice="Please take a new photo.",
@@ -386,16 +418,19 @@ def _prepare_photo(analysis: Analysis, started_at: datetime) -> _Outcome | None:
     clean_name = ""
     outcome = None
     try:
-        with analysis.raw_upload.open("rb") as handle:
+        with _open_stored(analysis.raw_upload) as handle:
             clean = engine.reencode_without_metadata(
                 handle,
                 max_side=settings.ANALYSIS_STORED_PHOTO_MAX_SIDE,
                 max_bytes=settings.ANALYSIS_PHOTO_MAX_BYTES,
             )
         photo_field = Analysis._meta.get_field("photo")
-        clean_name = photo_field.storage.save(
-            photo_field.generate_filename(None, "photo.jpg"), ContentFile(clean)
-        )
+        with storage_errors():
+            clean_name = photo_field.storage.save(
+                photo_field.generate_filename(None, "photo.jpg"), ContentFile(clean)
+            )
+    except StorageUnavailable:
+        raise  # not the photo's fault: run_analysis puts it back for a retry
     except engine.ImageRejected as exc:
         outcome = _failure(
             exc.code,
@@ -451,6 +486,9 @@ def run_analysis(*, analysis_id) -> Analysis | None:
             outcome = _prepare_photo(analysis, started_at)
         if outcome is None:
             outcome = _compute(analysis)
+    except StorageUnavailable:
+        _release(analysis_id, started_at)
+        raise
     except Exception as exc:
         logger.exception("analysis %s failed unexpectedly", analysis_id)
         outcome = _failure(
@@ -459,6 +497,17 @@ def run_analysis(*, analysis_id) -> Analysis | None:
             detail=f"{type(exc).__name__}: {exc}",
         )
     return _finish(analysis_id, started_at, outcome)
+
+
+def _release(analysis_id, started_at: datetime) -> None:
+    """Hand a claimed analysis back as pending (the store failed; retry later).
+
+    The attempt stays counted, so a store that never returns ends in
+    processing_timeout through the re-drive command.
+    """
+    Analysis.objects.filter(
+        pk=analysis_id, status=Analysis.Status.PROCESSING, started_at=started_at
+    ).update(status=Analysis.Status.PENDING, started_at=None)
 
 
 def _fail_now(analysis: Analysis, code: str, advice: str, detail: str = "") -> None:
@@ -581,13 +630,14 @@ def rerun_analysis(*, analysis: Analysis) -> Analysis:
 def open_photo(*, analysis: Analysis) -> File | None:
     """The stored photo opened for reading (caller closes it), or None if gone.
 
-    Other apps (consultations sharing) use this or read_photo, never a media URL.
+    Other apps (consultations sharing) use this or read_photo, never a media or
+    bucket URL. Raises StorageUnavailable when the store fails.
     """
     if not analysis.photo:
         return None
     try:
-        return analysis.photo.open("rb")
-    except OSError:
+        return _open_stored(analysis.photo)
+    except FileNotFoundError:
         logger.warning("photo of analysis %s is missing from storage", analysis.pk)
         return None
 
@@ -602,18 +652,24 @@ def read_photo(*, analysis: Analysis) -> bytes | None:
 
 
 def delete_analysis(*, analysis: Analysis) -> None:
-    """Delete the result; its photo (and raw upload) go once the deletion commits."""
-    names = [name for name in (analysis.photo.name, analysis.raw_upload.name) if name]
+    """Delete the photo (and raw upload), then the result.
+
+    The files go first: a store failure raises StorageUnavailable with the result
+    kept (the user can retry), never a row-less photo left in the store.
+    """
     with transaction.atomic():
-        analysis.delete()
-        if names:
-            transaction.on_commit(lambda: [_delete_file(name) for name in names])
+        row = Analysis.objects.select_for_update().filter(pk=analysis.pk).first()
+        if row is None:
+            return
+        _delete_files_now([n for n in (row.photo.name, row.raw_upload.name) if n])
+        row.delete()
 
 
 def purge_old_photos(*, dry_run: bool = False) -> int | None:
     """Delete photo files older than the retention period (scores stay).
 
     Returns how many were (or would be) purged; None when retention is off.
+    Raises StorageUnavailable when the store fails (the rest waits for the next run).
     """
     days = settings.ANALYSIS_PHOTO_RETENTION_DAYS
     if days is None:
@@ -634,11 +690,12 @@ def purge_old_photos(*, dry_run: bool = False) -> int | None:
             )
             if analysis is None:
                 continue
-            name = analysis.photo.name
+            # the file first: a store failure (StorageUnavailable) keeps the row
+            # naming it, and the next run deletes it
+            _delete_files_now([analysis.photo.name])
             analysis.photo = ""
             analysis.photo_deleted_at = now
             analysis.save(update_fields=["photo", "photo_deleted_at"])
-            transaction.on_commit(lambda name=name: _delete_file(name))
             purged += 1
     return purged
 
@@ -725,16 +782,19 @@ def export_user_data(*, user) -> dict[str, list[dict[str, Any]]]:
 
 
 def erase_user_data(*, user) -> None:
-    """Delete the user's analyses; their photo files go once the deletion commits."""
+    """Delete the user's photo files, then their analyses.
+
+    A store failure raises StorageUnavailable and the erasure's transaction rolls
+    back, so the purge retries it later rather than leave photos nobody can find.
+    """
     with transaction.atomic():
-        queryset = Analysis.objects.filter(user=user)
+        queryset = Analysis.objects.select_for_update().filter(user=user)
         names = [
             name
             for pair in queryset.values_list("photo", "raw_upload")
             for name in pair
             if name
         ]
+        _delete_files_now(names)
         queryset.delete()
         DailyAnalysisCount.objects.filter(user=user).delete()
-        if names:
-            transaction.on_commit(lambda: [_delete_file(name) for name in names])

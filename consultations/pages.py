@@ -30,6 +30,7 @@ from consultations.forms import (
     WeeklyHoursFormSet,
 )
 from consultations.models import Consultation, SharedAnalysisAccess
+from skincare.storage import StorageUnavailable, unavailable_page
 
 
 @method_decorator(answer_429_when_limited, name="dispatch")
@@ -205,7 +206,10 @@ def shared_photo(request, dermatologist, pk, analysis_id):
     if shown is None:
         raise Http404
     share, analysis = shown
-    photo = analysis_services.open_photo(analysis=analysis)
+    try:
+        photo = analysis_services.open_photo(analysis=analysis)
+    except StorageUnavailable:
+        return unavailable_page()
     if photo is None:
         raise Http404
     services.record_share_access(

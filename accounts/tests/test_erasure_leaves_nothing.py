@@ -115,12 +115,15 @@ def search_database(needles: list[str], *, user_id_needles: list[str], tombstone
 
 
 def media_files(root) -> dict[str, bytes]:
+    """Every file of the media storage (the folder or the bucket) by name."""
+    from django.core.files.storage import default_storage
+
+    from skincare.storage import walk
+
     files = {}
-    for folder, _, names in os.walk(root):
-        for name in names:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                files[path] = handle.read()
+    for name in walk(default_storage):
+        with default_storage.open(name, "rb") as handle:
+            files[name] = handle.read()
     return files
 
 

@@ -4,6 +4,7 @@ import io
 import struct
 import zlib
 from functools import cache
+from pathlib import Path
 
 import factory
 import numpy as np
@@ -145,8 +146,26 @@ def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:
 
 
 def stored_files(root) -> list:
-    """Every file under a MEDIA_ROOT."""
-    return [path for path in root.rglob("*") if path.is_file()]
+    """Every file of the media storage, as local paths.
+
+    A local folder's own files; a bucket's objects copied under root's parent
+    (`s3-copy/`, keeping their names), so a test reads either the same way.
+    """
+    from django.core.files.storage import default_storage
+
+    from skincare.storage import is_local, walk
+
+    names = list(walk(default_storage))
+    if is_local(default_storage):
+        return [Path(default_storage.path(name)) for name in names]
+    copies = []
+    for name in names:
+        copy = Path(root).parent / "s3-copy" / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        with default_storage.open(name, "rb") as handle:
+            copy.write_bytes(handle.read())
+        copies.append(copy)
+    return copies
 
 
 LARGE_SIZE = (8064, 6048)  # 48 MP, what current phone main cameras take

@@ -1,13 +1,15 @@
 """backup / restore commands: manifest, checksums, retention and a restore drill."""
 
+import io
 import json
 import tarfile
 from datetime import UTC, datetime
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -19,21 +21,18 @@ from analysis.tests.factories import face_jpeg_with_gps
 from notifications.models import Notification
 from notifications.services import notify
 from operations.backups import create_backup, list_backups
+from skincare.storage import backup_storage, walk
 from skincare.testing import require_postgres
 
 PASSWORD = "drill-Password-7391"
 
 # A backup reads committed data from another connection or process (pg_dump), so
-# these tests commit for real.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    root = tmp_path / "media"
-    (root / "photos").mkdir(parents=True)
-    settings.MEDIA_ROOT = root
-    return root
+# these tests commit for real. Each runs with media and backups in local folders and
+# again in a SeaweedFS bucket (storage_backend).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("storage_backend"),
+]
 
 
 def run(*args) -> str:
@@ -42,18 +41,27 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_backup_writes_a_dated_folder_with_manifest_and_checksums(
-    media_root, tmp_path, user
-):
-    (media_root / "photos" / "a.jpg").write_bytes(b"photo-bytes")
+def put(name: str, content: bytes) -> None:
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(content)) == name
 
-    output = run("backup", "--dest", str(tmp_path / "backups"))
 
-    [folder] = list_backups(tmp_path / "backups")
-    assert datetime.strptime(folder.name, "%Y%m%dT%H%M%SZ")
+def read(storage, name: str) -> bytes:
+    with storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def test_backup_writes_a_dated_folder_with_manifest_and_checksums(user):
+    put("photos/a.jpg", b"photo-bytes")
+
+    output = run("backup")
+
+    storage = backup_storage()
+    [name] = list_backups()
+    assert datetime.strptime(name, "%Y%m%dT%H%M%SZ")
     assert output.count("\n") == 1
-    assert str(folder) in output
-    manifest = json.loads((folder / "manifest.json").read_text())
+    assert f"/{name} written" in output
+    manifest = json.loads(read(storage, f"{name}/manifest.json"))
     assert manifest["database"]["vendor"] == connection.vendor
     assert manifest["database"]["name"]
     assert "0001_initial" in manifest["migrations"]["accounts"]
@@ -61,72 +69,98 @@ def test_backup_writes_a_dated_folder_with_manifest_and_checksums(
         "database.dump" if connection.vendor == "postgresql" else "database.sqlite3",
         "media.tar.gz",
     }
-    for name, meta in manifest["files"].items():
-        assert (folder / name).stat().st_size == meta["size"]
-    sums = (folder / "SHA256SUMS").read_text()
+    for file_name, meta in manifest["files"].items():
+        assert storage.size(f"{name}/{file_name}") == meta["size"]
+    sums = read(storage, f"{name}/SHA256SUMS").decode()
     assert "manifest.json" in sums
     assert "media.tar.gz" in sums
-    with tarfile.open(folder / "media.tar.gz") as archive:
-        assert "photos/a.jpg" in archive.getnames()
+    archive = io.BytesIO(read(storage, f"{name}/media.tar.gz"))
+    with tarfile.open(fileobj=archive) as tar:
+        assert tar.getnames() == ["photos/a.jpg"]
+        assert tar.extractfile("photos/a.jpg").read() == b"photo-bytes"
 
 
-def test_restore_refuses_a_backup_whose_checksum_does_not_match(media_root, tmp_path):
-    (media_root / "photos" / "a.jpg").write_bytes(b"original")
-    result = create_backup(dest=tmp_path)
-    with (result.path / "media.tar.gz").open("ab") as handle:
-        handle.write(b"tampered")
-    (media_root / "photos" / "a.jpg").write_bytes(b"current")
+def test_restore_refuses_a_backup_whose_checksum_does_not_match():
+    put("photos/a.jpg", b"original")
+    result = create_backup()
+    storage = backup_storage()
+    archive = f"{result.name}/media.tar.gz"
+    tampered = read(storage, archive) + b"tampered"
+    storage.delete(archive)
+    storage.save(archive, ContentFile(tampered))
+    put("photos/a.jpg", b"current")
 
     with pytest.raises(CommandError, match="checksum mismatch") as error:
-        call_command("restore", "--from", str(result.path))
+        call_command("restore", "--from", result.name)
 
     assert error.value.returncode == 3
-    assert (media_root / "photos" / "a.jpg").read_bytes() == b"current"
+    assert read(default_storage, "photos/a.jpg") == b"current"
 
 
-def test_restore_dry_run_only_verifies(media_root, tmp_path):
-    result = create_backup(dest=tmp_path)
-    (media_root / "photos" / "new.jpg").write_bytes(b"new")
+def test_restore_dry_run_only_verifies():
+    result = create_backup()
+    put("photos/new.jpg", b"new")
 
-    output = run("restore", "--from", str(result.path), "--dry-run")
+    output = run("restore", "--from", result.name, "--dry-run")
 
     assert output.startswith("dry run:")
     assert "verified" in output
-    assert (media_root / "photos" / "new.jpg").exists()
+    assert default_storage.exists("photos/new.jpg")
 
 
-def test_backup_keep_prunes_the_oldest_backups(media_root, tmp_path):
+def test_an_unfinished_backup_is_neither_listed_nor_restored():
+    result = create_backup()
+    backup_storage().delete(f"{result.name}/SHA256SUMS")
+
+    assert list_backups() == []
+    with pytest.raises(CommandError, match="is not a backup") as error:
+        call_command("restore", "--from", result.name)
+    assert error.value.returncode == 3
+
+
+def test_backup_keep_prunes_the_oldest_backups():
     for day in (1, 2, 3):
-        create_backup(dest=tmp_path, now=datetime(2025, 1, day, 2, 30, tzinfo=UTC))
+        create_backup(now=datetime(2025, 1, day, 2, 30, tzinfo=UTC))
 
-    dry = run("backup", "--dest", str(tmp_path), "--keep", "2", "--dry-run")
+    dry = run("backup", "--keep", "2", "--dry-run")
     assert "pruning 2 old backup(s)" in dry
-    assert len(list_backups(tmp_path)) == 3
+    assert len(list_backups()) == 3
 
-    output = run("backup", "--dest", str(tmp_path), "--keep", "2")
+    output = run("backup", "--keep", "2")
 
-    kept = list_backups(tmp_path)
+    kept = list_backups()
     assert len(kept) == 2
-    assert kept[0].name == "20250103T023000Z"
+    assert kept[0] == "20250103T023000Z"
     assert "pruned 2 old backup(s)" in output
+    assert not list(walk(backup_storage(), "20250101T023000Z"))
 
 
-def test_restore_brings_back_rows_and_media_on_the_configured_database(
-    media_root, tmp_path, user
-):
+def test_restore_brings_back_rows_and_media_on_the_configured_database(user):
     """Works on both vendors: SQLite through the online backup API."""
     notify(user=user, kind="welcome")
-    (media_root / "photos" / "kept.jpg").write_bytes(b"kept")
-    result = create_backup(dest=tmp_path)
+    put("photos/kept.jpg", b"kept")
+    result = create_backup()
     Notification.objects.all().delete()
-    (media_root / "photos" / "kept.jpg").unlink()
-    (media_root / "photos" / "stray.jpg").write_bytes(b"stray")
+    default_storage.delete("photos/kept.jpg")
+    put("photos/stray.jpg", b"stray")
 
-    run("restore", "--from", str(result.path))
+    run("restore", "--from", result.name)
 
     assert Notification.objects.filter(recipient=user, kind="welcome").exists()
-    assert (media_root / "photos" / "kept.jpg").read_bytes() == b"kept"
-    assert not (media_root / "photos" / "stray.jpg").exists()
+    assert list(walk(default_storage)) == ["photos/kept.jpg"]
+    assert read(default_storage, "photos/kept.jpg") == b"kept"
+
+
+def test_a_local_folder_given_on_the_command_line_works_both_ways(tmp_path):
+    put("photos/a.jpg", b"a")
+
+    run("backup", "--dest", str(tmp_path / "local"))
+    [folder] = (tmp_path / "local").iterdir()
+    default_storage.delete("photos/a.jpg")
+    run("restore", "--from", str(folder))
+
+    assert (folder / "SHA256SUMS").is_file()
+    assert read(default_storage, "photos/a.jpg") == b"a"
 
 
 def _signed_in_client(email: str):
@@ -168,7 +202,7 @@ def _seed_optional_rows(user) -> None:
             factory()
 
 
-def test_restore_drill_on_postgresql(media_root, tmp_path):
+def test_restore_drill_on_postgresql():
     require_postgres()
     from rest_framework.test import APIClient
 
@@ -206,9 +240,9 @@ def test_restore_drill_on_postgresql(media_root, tmp_path):
     optional_before = _optional_rows()
 
     # when it is backed up, every table emptied, the media deleted, and restored
-    output = run("backup", "--dest", str(tmp_path / "backups"))
-    [folder] = list_backups(tmp_path / "backups")
-    assert str(folder) in output
+    output = run("backup")
+    [name] = list_backups()
+    assert f"/{name} written" in output
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
@@ -217,10 +251,10 @@ def test_restore_drill_on_postgresql(media_root, tmp_path):
         cursor.execute(f"TRUNCATE {cursor.fetchone()[0]} CASCADE")
     assert not User.objects.exists()
     assert not Analysis.objects.exists()
-    for path in sorted(Path(media_root).rglob("*"), reverse=True):
-        path.unlink() if path.is_file() else path.rmdir()
+    for stored in list(walk(default_storage)):
+        default_storage.delete(stored)
 
-    run("restore", "--from", str(folder))
+    run("restore", "--from", name)
 
     # then everything came back, readable through the API
     assert sorted(User.objects.values_list("email", flat=True)) == users_before

@@ -1,9 +1,11 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.management.base import BaseCommand, CommandError
 
 from operations.backups import BackupError, VerificationError, restore_backup
+from skincare.storage import backup_storage, describe, media_storage
 
 # Exit codes: 0 restored (or verified, with --dry-run), 1 restore failed, 3 the backup
 # failed verification and nothing was touched.
@@ -12,8 +14,8 @@ EXIT_VERIFICATION_FAILED = 3
 
 class Command(BaseCommand):
     help = (
-        "Verify a backup folder's checksums, then replace the configured database "
-        "(pg_restore --clean --if-exists --no-owner) and the media files with it. "
+        "Verify a backup's checksums, then replace the configured database "
+        "(pg_restore --clean --if-exists --no-owner) and the media storage with it. "
         "Run by hand; stop web, worker and cron first."
     )
 
@@ -21,9 +23,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--from",
             dest="source",
-            type=Path,
             required=True,
-            help="A backup folder, e.g. /backups/20250101T023000Z.",
+            help="A backup's name in the backup storage (20250101T023000Z), or a "
+            "local backup folder (/backups/20250101T023000Z).",
         )
         parser.add_argument(
             "--dry-run",
@@ -32,8 +34,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, source, dry_run, **options):
+        folder = Path(source)
+        if folder.is_dir():
+            storage, name = FileSystemStorage(location=str(folder.parent)), folder.name
+        else:
+            storage, name = backup_storage(), source
+        where = f"{describe(storage)}/{name}"
         try:
-            manifest = restore_backup(source=source, dry_run=dry_run)
+            manifest = restore_backup(storage=storage, name=name, dry_run=dry_run)
         except VerificationError as exc:
             raise CommandError(
                 f"refusing to restore: {exc}", returncode=EXIT_VERIFICATION_FAILED
@@ -41,13 +49,14 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(f"restore failed: {exc}") from exc
         database = settings.DATABASES["default"]["NAME"]
+        media = describe(media_storage())
         if dry_run:
             self.stdout.write(
-                f"dry run: {source} verified ({manifest['created_at']}); would restore "
-                f"it into the {database} database and {settings.MEDIA_ROOT}"
+                f"dry run: {where} verified ({manifest['created_at']}); would restore "
+                f"it into the {database} database and {media}"
             )
             return
         self.stdout.write(
-            f"restored {source} ({manifest['created_at']}) into the {database} "
-            f"database and {settings.MEDIA_ROOT}"
+            f"restored {where} ({manifest['created_at']}) into the {database} "
+            f"database and {media}"
         )
