@@ -32,7 +32,15 @@ logger = logging.getLogger(__name__)
 
 # The apps that own data about a user, in export order; erasure runs in reverse so
 # the account row (accounts) is anonymised last.
-DATA_OWNERS = ["accounts", "notifications", "analysis", "routines", "consultations"]
+DATA_OWNERS = [
+    "accounts",
+    "notifications",
+    "push",
+    "analysis",
+    "routines",
+    "consultations",
+    "idempotency",
+]
 
 # 2: analyses carry every field (full engine results) and signed photo links.
 EXPORT_FORMAT_VERSION = 2

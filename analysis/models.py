@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from skincare.sync import Synced
+
 
 def photo_path(instance, filename: str) -> str:
     """A random name that says nothing about the user or the upload."""
@@ -15,7 +17,7 @@ def raw_upload_path(instance, filename: str) -> str:
     return f"uploads/{uuid.uuid4().hex}"
 
 
-class Analysis(models.Model):
+class Analysis(Synced):
     """One skin analysis of a user: a photo, questionnaire answers, or both."""
 
     class Status(models.TextChoices):
@@ -59,7 +61,8 @@ class Analysis(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "analyses"
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="analysis_user_idx")
+            models.Index(fields=["user", "-created_at"], name="analysis_user_idx"),
+            models.Index(fields=["user", "updated_at"], name="analysis_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -160,6 +160,7 @@ class AnalysisSerializer(api_serializers.ModelSerializer):
             "id",
             "status",
             "created_at",
+            "updated_at",
             "completed_at",
             "has_photo",
             "photo_url",

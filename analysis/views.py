@@ -23,6 +23,7 @@ from analysis import selectors, services
 from analysis.errors import (
     PhotoRejected,
 )
+from analysis.filters import AnalysisFilter
 from analysis.models import Analysis
 from analysis.serializers import (
     AnalysisAcceptedSerializer,
@@ -33,6 +34,7 @@ from analysis.serializers import (
     QuestionnaireSerializer,
     public_questionnaire,
 )
+from idempotency.api import idempotent
 from skincare.api import UUID_LOOKUP_REGEX
 
 # Room for the multipart envelope and the questionnaire next to the photo.
@@ -118,11 +120,17 @@ class AnalysisViewSet(
 
     queryset = Analysis.objects.none()
     serializer_class = AnalysisSerializer
+    filterset_class = AnalysisFilter
     parser_classes = [MultiPartParser, JSONParser]
     lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
         return selectors.analyses_for(user=self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action == "create":  # before anything reads the body
+            _limit_upload(request)
 
     @extend_schema(
         request=AnalysisCreateSerializer,
@@ -145,8 +153,14 @@ class AnalysisViewSet(
                 "time zone; `Retry-After` gives the seconds until their midnight. "
                 "Deleting analyses does not free the allowance. Nothing is stored.",
             ),
+            503: OpenApiResponse(
+                _ERROR,
+                description="`storage_unavailable`: the photo store refused or "
+                "could not be reached; nothing is stored. Retry shortly.",
+            ),
         },
     )
+    @idempotent()
     def create(self, request):
         """Start an analysis of a photo and/or questionnaire answers.
 
@@ -157,7 +171,6 @@ class AnalysisViewSet(
         poll the returned id. A photo whose body turns out damaged fails there with
         `failure_code` `corrupt_image`.
         """
-        _limit_upload(request)
         serializer = AnalysisCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photo = serializer.validated_data.get("photo")
@@ -187,7 +200,16 @@ class AnalysisViewSet(
     def perform_destroy(self, instance):
         services.delete_analysis(analysis=instance)
 
-    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            503: OpenApiResponse(
+                _ERROR,
+                description="`storage_unavailable`: the photo store refused or "
+                "could not be reached. Retry shortly.",
+            ),
+        }
+    )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, JPEGRenderer])
     def photo(self, request, pk=None):
         """The analysis photo (EXIF-free JPEG), for its owner only; never cached."""
@@ -236,6 +258,11 @@ class PhotoLinkView(APIView):
                 _ERROR,
                 description="`not_found`: the link is forged or expired, or the "
                 "analysis, its photo or its owner's account is gone.",
+            ),
+            503: OpenApiResponse(
+                _ERROR,
+                description="`storage_unavailable`: the photo store refused or "
+                "could not be reached. Retry shortly.",
             ),
         },
     )

@@ -2,7 +2,8 @@
 
 import django_filters
 
-from consultations.models import ConsultationType, Dermatologist
+from consultations.models import Consultation, ConsultationType, Dermatologist
+from skincare.filters import UpdatedSinceFilter
 
 
 class DermatologistFilter(django_filters.FilterSet):
@@ -24,3 +25,11 @@ class DermatologistFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).distinct()
+
+
+class ConsultationFilter(django_filters.FilterSet):
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Consultation
+        fields = ["updated_since"]

@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from accounts.validators import validate_timezone
 from consultations import slots
+from skincare.sync import Synced
 
 OVERLAP_CONSTRAINT = "consultation_no_overlap"
 
@@ -245,7 +246,7 @@ class AvailabilityException(models.Model):
         return slots.AvailabilityException(self.kind, self.local_start, self.local_end)
 
 
-class Consultation(models.Model):
+class Consultation(Synced):
     """A patient's booking of one consultation with a dermatologist."""
 
     class Status(models.TextChoices):
@@ -294,7 +295,6 @@ class Consultation(models.Model):
     reminder_1h_sent_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["start", "id"]
@@ -303,6 +303,9 @@ class Consultation(models.Model):
                 fields=["dermatologist", "start"], name="consultation_derm_idx"
             ),
             models.Index(fields=["patient", "-start"], name="consultation_patient_idx"),
+            models.Index(
+                fields=["patient", "updated_at"], name="consultation_updated_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsEmailVerified
 from consultations import selectors, services, slots
-from consultations.filters import DermatologistFilter
+from consultations.filters import ConsultationFilter, DermatologistFilter
 from consultations.models import Consultation, Dermatologist
 from consultations.serializers import (
     BookingSerializer,
@@ -25,6 +25,7 @@ from consultations.serializers import (
     SlotsQuerySerializer,
     SlotsSerializer,
 )
+from idempotency.api import idempotent
 from skincare.api import UUID_LOOKUP_REGEX
 
 CONFLICT_RESPONSE = OpenApiResponse(
@@ -106,6 +107,7 @@ class ConsultationViewSet(
 
     queryset = Consultation.objects.none()
     serializer_class = ConsultationSerializer
+    filterset_class = ConsultationFilter
     lookup_value_regex = UUID_LOOKUP_REGEX
 
     def get_queryset(self):
@@ -141,6 +143,7 @@ class ConsultationViewSet(
             ),
         },
     )
+    @idempotent()
     def create(self, request):
         """Book a free slot with a dermatologist."""
         serializer = BookingSerializer(data=request.data)
@@ -236,7 +239,12 @@ class ConsultationViewSet(
         "analysis you shared in it (`analysis`: on the consultation page; "
         "`photo`: the photo itself), newest first. One list per consultation.",
     )
-    @action(detail=True, methods=["get"], serializer_class=ShareAccessSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=ShareAccessSerializer,
+        filterset_class=None,
+    )
     def accesses(self, request, pk=None):
         """Who saw your shared analyses, and when."""
         consultation = self.get_object()
@@ -266,7 +274,7 @@ class ConsultationCalendarView(APIView):
 
     @extend_schema(
         tags=["consultations"],
-        operation_id="consultations_calendar_retrieve",
+        operation_id="get_consultation_calendar",
         responses={
             (200, "text/calendar"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="An RFC 5545 VCALENDAR."

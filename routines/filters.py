@@ -9,9 +9,9 @@ from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from routines import selectors
-from routines.models import Ingredient, Product, ProductIngredient
+from routines.models import CheckIn, Ingredient, Product, ProductIngredient, Routine
 from routines.recommend import SKIN_TYPES
-from skincare.filters import StrictBooleanFilter
+from skincare.filters import StrictBooleanFilter, UpdatedSinceFilter
 
 # Anonymous filters take a bounded number of values (README, Security).
 MAX_FILTER_VALUES = 10
@@ -146,3 +146,24 @@ class IngredientFilter(django_filters.FilterSet):
 
     def filter_function(self, queryset, name, value):
         return queryset.filter(selectors.json_list_contains("functions", value))
+
+
+class RoutineFilter(django_filters.FilterSet):
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Routine
+        fields = ["updated_since"]
+
+
+class CheckInFilter(django_filters.FilterSet):
+    # Check-ins never change once made: their creation time is their last change.
+    updated_since = UpdatedSinceFilter(
+        field_name="created_at",
+        help_text="Only check-ins made at or after this time (ISO 8601 with offset); "
+        "pass the largest `created_at` of the previous sync minus a minute.",
+    )
+
+    class Meta:
+        model = CheckIn
+        fields = ["updated_since"]

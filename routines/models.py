@@ -10,6 +10,7 @@ from django.db.models.fields.json import KeyTransform
 
 from routines.layering import PERIODS, PRODUCT_CATEGORIES, STEP_KINDS
 from routines.recommend import TEXTURES
+from skincare.sync import Synced
 
 # Day 0 of the schedule calendar of routines.conflicts: a Monday. Dates become day
 # numbers counted from it, in Python and in SQL alike.
@@ -133,7 +134,7 @@ class ProductIngredient(models.Model):
         return f"{self.product_id} #{self.position} {self.ingredient_id}"
 
 
-class Routine(models.Model):
+class Routine(Synced):
     """A user's AM, PM or weekly routine."""
 
     class Period(models.TextChoices):
@@ -175,11 +176,13 @@ class Routine(models.Model):
         max_length=64, blank=True, default="", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["user", "created_at"], name="routine_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="routine_user_idx"),
+            models.Index(fields=["user", "updated_at"], name="routine_updated_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period__in=PERIODS), name="routine_period_valid"

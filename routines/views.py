@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.paginator import Paginator
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -15,15 +18,19 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 
+from idempotency.api import idempotent
 from routines import catalogue_cache, selectors, services
 from routines.filters import (
     BoundedSearchFilter,
+    CheckInFilter,
     IngredientFilter,
     ProductFilter,
+    RoutineFilter,
     named_values,
 )
-from routines.models import Ingredient, Product, Routine
+from routines.models import CheckIn, Ingredient, Product, Routine
 from routines.serializers import (
     AdherenceOut,
     AdherenceQuery,
@@ -42,6 +49,8 @@ from routines.serializers import (
     routine_data,
 )
 from skincare.api import UUID_LOOKUP_REGEX
+from skincare.pagination import PageNumberPagination
+from skincare.renderers import ORJSONRenderer
 
 
 # ------------------------------------------------------------------------------
@@ -94,6 +103,7 @@ class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
                 catalogue_cache.put(key, data)
         return Response(data)
 
+    @method_decorator(condition(etag_func=catalogue_cache.response_etag))
     def list(self, request, *args, **kwargs):
         def build():
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -101,6 +111,7 @@ class CachedCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
 
         return self._cached("list", build)
 
+    @method_decorator(condition(etag_func=catalogue_cache.response_etag))
     def retrieve(self, request, *args, **kwargs):
         return self._cached("detail", lambda: self.to_data(self.get_object()))
 
@@ -148,6 +159,45 @@ ROUTINE_400 = OpenApiResponse(
 )
 
 
+def writes_stored_json(request) -> bool:
+    """Whether the response's renderer writes stored JSON text as is (orjson.Fragment).
+
+    The project's orjson renderer does on its fast path (the conditions of
+    skincare.renderers.ORJSONRenderer.render); the browsable API and a requested
+    ``; indent=`` use the stock encoder, which needs decoded values.
+    """
+    renderer = getattr(request, "accepted_renderer", None)
+    return (
+        isinstance(renderer, ORJSONRenderer)
+        and renderer.encoder_class is encoders.JSONEncoder
+        and not renderer.ensure_ascii
+        and renderer.compact
+        and renderer.strict
+        and not renderer.get_indent(request.accepted_media_type, {})
+    )
+
+
+class OnePagePaginator(Paginator):
+    """Django's Paginator that skips COUNT when the first page holds every row.
+
+    It asks page 1 for one row more than the page: if that row is missing, the
+    count is known. A user has at most ROUTINES_MAX_PER_USER routines (20 by
+    default, the default page size), so the routines list is one page and one query.
+    """
+
+    def page(self, number):
+        if str(number) != "1":
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.__dict__["count"] = len(rows)  # the cached_property's value
+        return self._get_page(rows[: self.per_page], 1, self)
+
+
+class RoutinePagination(PageNumberPagination):
+    django_paginator_class = OnePagePaginator
+
+
 @extend_schema(tags=["routines"])
 class RoutineViewSet(viewsets.GenericViewSet):
     """The signed-in user's routines; every response carries conflict warnings."""
@@ -155,7 +205,9 @@ class RoutineViewSet(viewsets.GenericViewSet):
     queryset = Routine.objects.none()
     serializer_class = RoutineOut
     lookup_value_regex = UUID_LOOKUP_REGEX
-    filter_backends: list = []
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = RoutineFilter
+    pagination_class = RoutinePagination
 
     def _own(self) -> Routine:
         routine = (
@@ -173,7 +225,8 @@ class RoutineViewSet(viewsets.GenericViewSet):
             user=self.request.user, routines=routines
         )
         steps = selectors.step_rows(routines=current)
-        return [routine_data(r, steps[r.pk]) for r in current]
+        raw = writes_stored_json(self.request)
+        return [routine_data(r, steps[r.pk], raw=raw) for r in current]
 
     def _respond(self, routine_id, code=status.HTTP_200_OK) -> Response:
         routines = selectors.routines_for(user=self.request.user).filter(pk=routine_id)
@@ -186,12 +239,23 @@ class RoutineViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def filter_queryset(self, queryset):
+        # Without any of its parameters the FilterSet changes nothing; building and
+        # validating its form is a measurable share of the list (bench/api_bench.py).
+        params = self.request.query_params
+        if not params.keys() & self.filterset_class.base_filters.keys():
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request):
         """Own routines, oldest first, each with its warnings."""
-        page = self.paginate_queryset(selectors.routines_for(user=request.user))
+        page = self.paginate_queryset(
+            self.filter_queryset(selectors.routines_for(user=request.user))
+        )
         return self.get_paginated_response(self._data(page))
 
     @extend_schema(request=RoutineIn, responses={201: RoutineOut, 400: ROUTINE_400})
+    @idempotent()
     def create(self, request):
         """Create a routine; conflicts never block saving, they are warnings."""
         data = self._valid(RoutineIn, partial=False)
@@ -235,6 +299,7 @@ class RoutineViewSet(viewsets.GenericViewSet):
             ),
         },
     )
+    @idempotent()
     @action(detail=False, methods=["post"])
     def generate(self, request):
         """Build recommended AM, PM and weekly routines; they replace generated ones."""
@@ -273,11 +338,20 @@ class RoutineViewSet(viewsets.GenericViewSet):
         description="Mark steps done on a day (default today, local). 201 when "
         "something new was recorded, 200 when it was all there already.",
     )
-    @action(detail=True, methods=["get", "post"], url_path="check-ins")
+    @idempotent()
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="check-ins",
+        queryset=CheckIn.objects.none(),
+        filterset_class=CheckInFilter,
+    )
     def check_ins(self, request, pk=None):
         routine = self._own()
         if request.method == "GET":
-            page = self.paginate_queryset(selectors.check_ins_for(routine=routine))
+            page = self.paginate_queryset(
+                self.filter_queryset(selectors.check_ins_for(routine=routine))
+            )
             return self.get_paginated_response([check_in_data(c) for c in page])
         data = self._valid(CheckInIn, partial=False)
         result = services.check_in(

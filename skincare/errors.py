@@ -77,6 +77,8 @@ def api_error(exc: DomainError) -> APIException:
         return known(detail=exc.detail, code=exc.code)
     error = APIException(detail=exc.detail, code=exc.code)
     error.status_code = exc.status
+    if exc.retry_after is not None:  # answered as Retry-After, like Throttled.wait
+        error.wait = exc.retry_after
     return error
 
 
