@@ -8,7 +8,7 @@ MODEL := var/models/face_landmarker.task
 DETECTOR := var/models/face_detection_full_range.tflite
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install faces run test lint schema fuzz worker bench load drills evaluate clean
+.PHONY: install faces run test lint schema clients fuzz worker bench load drills evaluate clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -44,8 +44,14 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The reviewed copy of the API's schema: run after an API change, commit it with a
+# CHANGELOG.md line (skincare/tests/test_schema.py and .ci/clients diff it).
 schema: install
-	$(PY) manage.py spectacular --validate --fail-on-warn --file var/schema.yaml
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Both generators on the served schema, failing on any warning (needs node and npm).
+clients: install
+	bash .ci/clients
 
 # Schemathesis over every operation with many more examples than the suite's 15.
 fuzz: install

@@ -1,7 +1,8 @@
 """OpenAPI extensions for this app's authentication class and views."""
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from drf_standardized_errors.openapi import AutoSchema
+
+from skincare.schema import AutoSchema
 
 
 class BearerJWTScheme(SimpleJWTScheme):

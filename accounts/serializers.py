@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,11 +14,39 @@ from skincare import serializers as api_serializers
 from skincare.http import client_ip
 
 
-class TimezoneField(serializers.ChoiceField):
-    """An IANA time zone name."""
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "pattern": r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$",
+        "example": "Europe/Paris",
+        "description": "An IANA time zone name (the tz database's `Area/Location`, "
+        "e.g. `Europe/Paris`, `America/New_York`, or `UTC`), as Python's "
+        "`zoneinfo.available_timezones()` lists them; case-sensitive. Any other "
+        "value: 400 `invalid_choice`.",
+    }
+)
+class TimezoneField(serializers.CharField):
+    """An IANA time zone name, checked against the tz database (not a schema enum).
+
+    A 600-member enum broke client generators (GMT0, GMT+0 and GMT-0 collide as
+    identifiers) and would change with every tzdata release.
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid_choice": '"{input}" is not an IANA time zone name such as '
+        '"Europe/Paris".'
+    }
 
     def __init__(self, **kwargs):
-        super().__init__(choices=sorted(iana_timezones()), **kwargs)
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in iana_timezones():
+            self.fail("invalid_choice", input=value)
+        return value
 
 
 def _password_field(**kwargs) -> serializers.CharField:
@@ -30,8 +60,14 @@ class RegisterSerializer(api_serializers.Serializer):
 
     email = serializers.EmailField(max_length=254)
     password = _password_field()
-    first_name = serializers.CharField(max_length=150, required=False, default="")
-    last_name = serializers.CharField(max_length=150, required=False, default="")
+    # Blank is the default, so a blank name is allowed (a default must satisfy its
+    # own field's constraints, or generated clients and validators reject the schema).
+    first_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default=""
+    )
+    last_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default=""
+    )
     timezone = TimezoneField(required=False, default="UTC")
 
 

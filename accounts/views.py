@@ -26,6 +26,7 @@ from accounts.serializers import (
     VerifyEmailSerializer,
 )
 from accounts.tasks import send_password_reset_task
+from idempotency.api import idempotent, registration_scope
 from skincare.http import client_ip
 from skincare.tasks import enqueue
 from skincare.throttling import ScopedRateThrottle
@@ -61,6 +62,7 @@ class RegisterView(APIView):
         description="Create a patient account and e-mail a verification code to the "
         "address (see `auth/verify-email/`). " + UNVERIFIED_POLICY,
     )
+    @idempotent(scope=registration_scope)
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -132,6 +134,7 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
     # other way a password is presented; only the general API limit applies here.
 
     @extend_schema(
+        responses={200: TokenPairSerializer},
         description="Sign in. Throttled per IP and per address (429 `throttled`); "
         "repeated failures lock the account for a while (429 `account_locked`, with "
         "Retry-After, even with the right password). " + UNVERIFIED_POLICY,

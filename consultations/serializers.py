@@ -33,6 +33,10 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class ConsultationTypeSerializer(api_serializers.ModelSerializer):
+    # Declared, not derived: the model field's upper bound comes from the database
+    # backend (32767 on PostgreSQL, 2**63-1 on SQLite), and the schema must not.
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=32767)
+
     class Meta:
         model = ConsultationType
         fields = ["kind", "duration_minutes", "fee", "currency"]

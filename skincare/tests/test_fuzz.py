@@ -34,6 +34,7 @@ SEMANTIC_400 = {
     "POST /api/v1/auth/verify-email/resend/": "only while unverified",
     "POST /api/v1/users/me/email/": "password must match; address not taken",
     "DELETE /api/v1/users/me/": "password must match",
+    "PATCH /api/v1/users/me/": "a timezone must be in the tz database",
     "PATCH /api/v1/notifications/preferences/": "quiet hours start and end together",
     "POST /api/v1/consultations/": "the start must be a free slot",
     "POST /api/v1/consultations/{id}/reschedule/": "the start must be a free slot",
@@ -42,6 +43,7 @@ SEMANTIC_400 = {
     "PATCH /api/v1/routines/{id}/": "products and step ids must exist",
     "POST /api/v1/routines/{id}/check-ins/": "steps must belong to the routine",
     "POST /api/v1/routines/generate/": "needs a completed analysis or skin type",
+    "POST /api/v1/devices/": "the token must have its platform's shape",
 }
 
 
