@@ -27,6 +27,7 @@ from accounts import errors
 from accounts.auth import FAMILY_CLAIM, parse_family
 from accounts.models import RefreshTokenRecord, User
 from notifications.services import notify
+from push import services as push_services
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,10 @@ def _revoke_family(*, family: uuid.UUID, user: User) -> None:
             "refresh token reuse: session family of user %s revoked", user.pk
         )
         notify(user=user, kind="token_reused", context={"detected_at": now})
+    # After notify: the warning still reaches the session's own phone (push).
+    push_services.deactivate_devices(
+        user=user, reason="session ended: refresh token reused", session_family=family
+    )
 
 
 def _rotate(presented: _PresentedRefreshToken) -> FamilyRefreshToken | RefreshRefused:
@@ -221,3 +226,6 @@ def sign_out(*, refresh: str) -> None:
     if record is None or _is_blacklisted(record.outstanding_id):
         raise RefreshRefused()
     BlacklistedToken.objects.create(token_id=record.outstanding_id)
+    push_services.deactivate_devices(
+        user=user, reason="signed out", session_family=record.family
+    )

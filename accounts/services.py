@@ -15,12 +15,12 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import errors, signin, tokens
+from accounts import errors, signals, signin, tokens
 from accounts.models import User
 from accounts.refresh import FamilyRefreshToken
 from accounts.signin import normalise_email
 from notifications.services import notify
-from routines import services as routine_services
+from push import services as push_services
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def update_profile(*, user: User, **changes) -> User:
     if update_fields:
         user.full_clean(exclude=["password"], validate_unique=False)
         user.save(update_fields=update_fields)
-        routine_services.profile_changed(user=user, fields=update_fields)
+        signals.profile_changed.send(sender=User, user=user, fields=update_fields)
     return user
 
 
@@ -183,7 +183,10 @@ def request_email_change(
 # Passwords and sessions
 # ------------------------------------------------------------------------------
 def revoke_refresh_tokens(*, user: User) -> int:
-    """Blacklist every outstanding refresh token of the user; returns how many."""
+    """Blacklist every outstanding refresh token of the user; returns how many.
+
+    Pushes to the user's devices stop too: each registered under a session.
+    """
     outstanding = OutstandingToken.objects.filter(
         user=user, blacklistedtoken__isnull=True
     )
@@ -191,6 +194,7 @@ def revoke_refresh_tokens(*, user: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding],
         ignore_conflicts=True,
     )
+    push_services.deactivate_devices(user=user, reason="every session ended")
     return len(created)
 
 
@@ -224,12 +228,13 @@ def _set_password(*, user: User, new_password: str) -> None:
     user.failed_sign_ins = 0
     user.locked_until = None
     user.save(update_fields=["password", "failed_sign_ins", "locked_until"])
-    revoke_refresh_tokens(user=user)
+    # Before the sessions end, so the warning is also pushed to the signed-in phones.
     notify(
         user=user,
         kind="password_changed",
         context={"changed_at": timezone.now()},
     )
+    revoke_refresh_tokens(user=user)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "to_address",
+        "channel",
         "subject",
         "status",
         "attempts",

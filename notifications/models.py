@@ -5,9 +5,10 @@ from django.db import models
 from django.db.models import Q
 
 from notifications.kinds import KINDS
+from skincare.sync import Synced
 
 
-class Notification(models.Model):
+class Notification(Synced):
     """Something a user is told, shown in the in-app feed and delivered per channel."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -44,6 +45,11 @@ class Notification(models.Model):
                 name="notification_unread_idx",
                 condition=Q(in_app=True, read_at__isnull=True),
             ),
+            models.Index(
+                fields=["recipient", "updated_at"],
+                name="notification_updated_idx",
+                condition=Q(in_app=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -60,18 +66,29 @@ class Delivery(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
+        PUSH = "push", "Push"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not to be sent: the device is gone or moved, or the push outlived its TTL.
+        DROPPED = "dropped", "Dropped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"
     )
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    # Push: one delivery per device of the recipient (push.Device).
+    device = models.ForeignKey(
+        "push.Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -83,6 +100,10 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
+    # Push: undelivered by then, it is dropped (the kind's TTL); and the collapse key
+    # under which a newer push replaces this one on the phone.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    collapse_key = models.CharField(max_length=200, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -94,7 +115,14 @@ class Delivery(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["notification", "channel"], name="delivery_one_per_channel"
+                fields=["notification", "channel"],
+                condition=Q(channel="email"),
+                name="delivery_one_email_per_notification",
+            ),
+            models.UniqueConstraint(
+                fields=["notification", "device"],
+                condition=Q(channel="push"),
+                name="delivery_one_push_per_device",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
@@ -120,7 +148,8 @@ class Preference(models.Model):
         primary_key=True,
         related_name="notification_preference",
     )
-    # {"kind": {"email": false, "in_app": true}}; a kind or channel absent means on.
+    # {"kind": {"email": false, "in_app": true}}; a kind or channel absent means its
+    # default: on, except push for kinds whose push_default is off (kinds.py).
     channels = models.JSONField(default=dict, blank=True)
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
@@ -141,4 +170,5 @@ class Preference(models.Model):
         return f"preferences of {self.user_id}"
 
     def allows(self, kind: str, channel: str) -> bool:
-        return bool(self.channels.get(kind, {}).get(channel, True))
+        default = KINDS[kind].default_on(channel) if kind in KINDS else True
+        return bool(self.channels.get(kind, {}).get(channel, default))

@@ -19,7 +19,7 @@ def preference_for(*, user) -> Preference:
 # Operations (skincare/metrics.py)
 # ------------------------------------------------------------------------------
 def delivery_count_by_status() -> dict[str, int]:
-    """E-mail deliveries per status, every status present."""
+    """Deliveries (e-mail and push) per status, every status present."""
     counts = dict.fromkeys(Delivery.Status.values, 0)
     counts.update(
         Delivery.objects.order_by()
@@ -31,7 +31,7 @@ def delivery_count_by_status() -> dict[str, int]:
 
 
 def oldest_pending_delivery_at():
-    """When the oldest pending e-mail delivery was created, or None."""
+    """When the oldest pending delivery (e-mail or push) was created, or None."""
     return Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
         oldest=Min("created_at")
     )["oldest"]

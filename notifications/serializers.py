@@ -28,6 +28,7 @@ def notification_data(notification: Notification) -> dict[str, Any]:
         "created_at": _datetime(notification.created_at),
         "read_at": _datetime(notification.read_at),
         "read": notification.read_at is not None,
+        "updated_at": _datetime(notification.updated_at),
     }
 
 
@@ -45,6 +46,7 @@ class NotificationSerializer(api_serializers.ModelSerializer):
             "created_at",
             "read_at",
             "read",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -63,6 +65,7 @@ class MarkedReadSerializer(api_serializers.Serializer):
 class ChannelSwitchesSerializer(api_serializers.Serializer):
     in_app = serializers.BooleanField(required=False)
     email = serializers.BooleanField(required=False)
+    push = serializers.BooleanField(required=False)
 
 
 class QuietHoursSerializer(api_serializers.Serializer):

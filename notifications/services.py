@@ -25,6 +25,9 @@ from notifications.errors import QuietHoursIncomplete, UnknownKind
 from notifications.kinds import CHANNELS, KINDS, Kind, get_kind
 from notifications.models import Delivery, Notification, Preference
 from notifications.quiet_hours import quiet_until
+from push import selectors as push_selectors
+from push import services as push_services
+from push.senders import PushMessage
 from skincare.tasks import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -83,14 +86,16 @@ def notify(
     attachments: list[Attachment] | None = None,
     about: Iterable = (),
 ) -> Notification | None:
-    """Record a notification and its deliveries; e-mail goes out after commit.
+    """Record a notification and its deliveries; e-mail and pushes go out after commit.
 
     Call it inside the transaction of the event that causes it. The same
-    idempotency key twice gives one notification and one e-mail. Returns None when
-    the user's preferences turn every channel of this kind off. ``about`` lists the
-    other people whose personal data the context holds; erasing one of them rewrites
-    the message with the kind's ``erased`` values. A kind with a ``code_provider``
-    is stored without its code: the provider adds it only to the copy sent.
+    idempotency key twice gives one notification, one e-mail and one push per
+    device (each device its own delivery, so one failing holds no other). Returns
+    None when the user's preferences turn every channel of this kind off. ``about``
+    lists the other people whose personal data the context holds; erasing one of
+    them rewrites the message with the kind's ``erased`` values. A kind with a
+    ``code_provider`` is stored without its code: the provider adds it only to the
+    copy sent.
     """
     spec = get_kind(kind)
     context = context or {}
@@ -102,8 +107,9 @@ def notify(
     preference = (
         Preference(user=user) if spec.security else selectors.preference_for(user=user)
     )
-    in_app, email = _channels_on(spec, preference, user)
-    if not in_app and not email:
+    in_app, email, push = _channels_on(spec, preference, user)
+    devices = _push_devices(user) if push else []
+    if not in_app and not email and not devices:
         return None
     subject, text, html = _render(kind, user, context)
     notification = Notification.objects.create(
@@ -120,19 +126,23 @@ def notify(
         notification.about.add(*mentioned)
     if in_app:
         _forget_unread_count(user.pk)
+    # Security messages are not held by quiet hours (the preference is then unsaved).
+    not_before = _quiet_until(preference, user) if (email or devices) else None
     if email:
         _queue_email(
             notification,
             to_address=user.email,
             rendered=(subject, text, html),
             attachments=attachments or [],
-            not_before=_quiet_until(preference, user),
+            not_before=not_before,
         )
+    if devices:
+        _queue_pushes(notification, spec, devices, context, not_before=not_before)
     return notification
 
 
-def _channels_on(spec: Kind, preference: Preference, user) -> tuple[bool, bool]:
-    """(in-app, e-mail): the kind's channels the user has not switched off.
+def _channels_on(spec: Kind, preference: Preference, user) -> tuple[bool, bool, bool]:
+    """(in-app, e-mail, push): the kind's channels the user has not switched off.
 
     Security mail ignores preferences; e-mail needs an address.
     """
@@ -142,7 +152,17 @@ def _channels_on(spec: Kind, preference: Preference, user) -> tuple[bool, bool]:
 
     in_app = spec.in_app and allowed("in_app")
     email = spec.email and allowed("email") and bool(user.email)
-    return in_app, email
+    push = spec.push and allowed("push")
+    return in_app, email, push
+
+
+def _push_devices(user) -> list:
+    """The user's active devices on a platform whose push channel is open."""
+    return [
+        device
+        for device in push_selectors.active_devices_of(user=user)
+        if push_services.channel_open(device.platform)
+    ]
 
 
 def _quiet_until(preference: Preference, user):
@@ -183,6 +203,57 @@ def _queue_email(
     if not_before is None:
         enqueue_on_commit(send_delivery_task, str(delivery.pk))
     return delivery
+
+
+ROUTINE_PERIODS = {"am": "morning", "pm": "evening", "weekly": "weekly"}
+
+
+def push_text(spec: Kind, context: dict) -> tuple[str, str]:
+    """The lock-screen title and body: the kind's fixed words, never the context's.
+
+    Only ``{period}`` is filled in (a routine's morning/evening), from a closed list.
+    """
+    period = ROUTINE_PERIODS.get(str(context.get("period", "")), "skincare")
+    return spec.push_title.format(period=period), spec.push_body
+
+
+def push_collapse_key(spec: Kind, context: dict) -> str:
+    """One key per thing a message is about: a re-sent reminder replaces the old."""
+    subject = context.get(spec.push_collapse) if spec.push_collapse else None
+    if not subject:
+        return ""
+    return f"{spec.push_collapse.removesuffix('_id')}:{subject}"
+
+
+def _queue_pushes(
+    notification: Notification, spec: Kind, devices, context: dict, *, not_before
+) -> None:
+    """One delivery per device, sent after commit or by dispatch after not_before."""
+    from notifications.tasks import send_delivery_task
+
+    title, body = push_text(spec, context)
+    collapse_key = push_collapse_key(spec, context)
+    expires_at = timezone.now() + timedelta(seconds=spec.push_ttl)
+    deliveries = Delivery.objects.bulk_create(
+        [
+            Delivery(
+                notification=notification,
+                channel=Delivery.Channel.PUSH,
+                device=device,
+                to_address=f"{device.platform}:{device.pk}",
+                subject=title,
+                body_text=body,
+                collapse_key=collapse_key,
+                expires_at=expires_at,
+                not_before=not_before,
+                enqueued_at=None if not_before else timezone.now(),
+            )
+            for device in devices
+        ]
+    )
+    if not_before is None:
+        for delivery in deliveries:
+            enqueue_on_commit(send_delivery_task, str(delivery.pk))
 
 
 # ------------------------------------------------------------------------------
@@ -269,6 +340,7 @@ class SendOutcome:
     SKIPPED = "skipped"
     RETRY = "retry"
     FAILED = "failed"
+    DROPPED = "dropped"
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -290,7 +362,7 @@ def _claim(delivery_id) -> Delivery | None:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("notification__recipient")
+            .select_related("notification__recipient", "device")
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .first()
@@ -337,41 +409,132 @@ def _message(delivery: Delivery) -> EmailMultiAlternatives:
     return message
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """What one attempt at a delivery came to, before it is recorded."""
+
+    outcome: str  # SendOutcome.SENT, RETRY, FAILED, or DROPPED
+    error: str = ""
+    retry_after: int | None = None
+
+
+def max_attempts(channel: str) -> int:
+    if channel == Delivery.Channel.PUSH:
+        return settings.PUSH_MAX_ATTEMPTS
+    return settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+
+
+def _attempt_email(delivery: Delivery) -> _Attempt:
+    try:
+        _message(delivery).send()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        outcome = SendOutcome.RETRY if _is_transient(exc) else SendOutcome.FAILED
+        return _Attempt(outcome, error)
+    return _Attempt(SendOutcome.SENT)
+
+
+def _push_message(delivery: Delivery) -> PushMessage:
+    notification = delivery.notification
+    return PushMessage(
+        title=delivery.subject,
+        body=delivery.body_text,
+        # Identifiers only: the app opens the notification through the API.
+        data={"notification_id": str(notification.pk), "kind": notification.kind},
+        collapse_key=delivery.collapse_key,
+        expires_at=delivery.expires_at,
+        message_id=str(delivery.pk),
+    )
+
+
+def _push_undeliverable(delivery: Delivery) -> str:
+    """Why this push must not go out now, or "" if it may."""
+    device = delivery.device
+    notification = delivery.notification
+    if device is None:
+        return "device removed"
+    if device.user_id != notification.recipient_id:
+        # The phone changed hands: the previous owner's message stays with them.
+        return "device now belongs to another account"
+    if not device.is_active:
+        # A security message made while the device was signed in still tells that
+        # phone (e.g. "your password was changed" reaches the owner's old session).
+        security = get_kind(notification.kind).security
+        if not (security and device.deactivated_at >= delivery.created_at):
+            return f"device deactivated ({device.deactivation_reason})"
+    if delivery.expires_at is not None and delivery.expires_at <= timezone.now():
+        return "expired before it could be sent (time-to-live)"
+    if not push_services.channel_open(device.platform):
+        return f"push to {device.platform} is not configured"
+    return ""
+
+
+def _attempt_push(delivery: Delivery) -> _Attempt:
+    reason = _push_undeliverable(delivery)
+    if reason:
+        return _Attempt(SendOutcome.DROPPED, reason)
+    outcome = push_services.send(
+        device=delivery.device, message=_push_message(delivery)
+    )
+    return _Attempt(
+        {
+            push_services.PushStatus.SENT: SendOutcome.SENT,
+            push_services.PushStatus.RETRY: SendOutcome.RETRY,
+            push_services.PushStatus.FAILED: SendOutcome.FAILED,
+            push_services.PushStatus.GONE: SendOutcome.DROPPED,
+        }[outcome.status],
+        outcome.error,
+        outcome.retry_after,
+    )
+
+
 def send_delivery(*, delivery_id) -> tuple[str, int | None]:
     """Claim a pending delivery, send it and record the result: (outcome, delay)."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return SendOutcome.SKIPPED, None
-    try:
-        _message(delivery).send()
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        transient = _is_transient(exc)
-        if transient and delivery.attempts < settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
-            delay = retry_delay(delivery.attempts)
-            Delivery.objects.filter(
-                pk=delivery.pk, status=Delivery.Status.SENDING
-            ).update(
-                status=Delivery.Status.PENDING,
-                last_error=error,
-                next_attempt_at=timezone.now() + timedelta(seconds=delay),
-                enqueued_at=timezone.now(),
-            )
-            logger.warning(
-                "delivery %s failed (attempt %s), retrying",
-                delivery.pk,
-                delivery.attempts,
-            )
-            return SendOutcome.RETRY, delay
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.FAILED, last_error=error
+    if delivery.channel == Delivery.Channel.PUSH:
+        attempt = _attempt_push(delivery)
+    else:
+        attempt = _attempt_email(delivery)
+    return _record_attempt(delivery, attempt)
+
+
+def _record_attempt(delivery: Delivery, attempt: _Attempt) -> tuple[str, int | None]:
+    error = attempt.error[:2000]
+    # Final states are written whatever happened meanwhile (a re-drive that took the
+    # row for lost must not send it again); a retry only from "sending".
+    row = Delivery.objects.filter(pk=delivery.pk)
+    sending = row.filter(status=Delivery.Status.SENDING)
+    if attempt.outcome == SendOutcome.SENT:
+        row.update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
+        return SendOutcome.SENT, None
+    if attempt.outcome == SendOutcome.DROPPED:
+        row.update(status=Delivery.Status.DROPPED, last_error=error)
+        logger.info("delivery %s dropped: %s", delivery.pk, error)
+        return SendOutcome.DROPPED, None
+    if attempt.outcome == SendOutcome.RETRY and delivery.attempts < max_attempts(
+        delivery.channel
+    ):
+        # The service's Retry-After when it gave one, else backoff with jitter.
+        delay = attempt.retry_after or retry_delay(delivery.attempts)
+        sending.update(
+            status=Delivery.Status.PENDING,
+            last_error=error,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            enqueued_at=timezone.now(),
         )
-        logger.error("delivery %s failed for good: %s", delivery.pk, error)
-        return SendOutcome.FAILED, None
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return SendOutcome.SENT, None
+        logger.warning(
+            "delivery %s failed (attempt %s), retrying in %ss: %s",
+            delivery.pk,
+            delivery.attempts,
+            delay,
+            error,
+        )
+        return SendOutcome.RETRY, delay
+    row.update(status=Delivery.Status.FAILED, last_error=error)
+    logger.error("delivery %s failed for good: %s", delivery.pk, error)
+    return SendOutcome.FAILED, None
 
 
 @dataclass
@@ -393,11 +556,11 @@ def dispatch_pending_deliveries(*, dry_run: bool = False) -> DispatchSummary:
     stuck = Delivery.objects.filter(
         status=Delivery.Status.SENDING, claimed_at__lt=stuck_before
     )
-    for delivery in stuck.only("pk", "attempts"):
+    for delivery in stuck.only("pk", "attempts", "channel"):
         if dry_run:
             summary.recovered += 1
             continue
-        if delivery.attempts >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+        if delivery.attempts >= max_attempts(delivery.channel):
             summary.given_up += Delivery.objects.filter(
                 pk=delivery.pk, status=Delivery.Status.SENDING
             ).update(
@@ -494,7 +657,8 @@ def _forget_person(notification: Notification, person) -> None:
         data, title, body, html = {}, FORGOTTEN, FORGOTTEN, ""
     notification.title, notification.body, notification.data = title, body, data
     notification.save(update_fields=["title", "body", "data"])
-    notification.deliveries.update(
+    # Pushes carry only the kind's fixed words: nothing of the person to rewrite.
+    notification.deliveries.filter(channel=Delivery.Channel.EMAIL).update(
         subject=title, body_text=body, body_html=html, attachments=[]
     )
     notification.about.remove(person)

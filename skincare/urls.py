@@ -13,6 +13,7 @@ from skincare import health, metrics
 api_v1 = [
     path("", include("accounts.urls")),  # auth/, users/
     path("", include("notifications.urls")),  # notifications/
+    path("", include("push.urls")),  # devices/
     path("", include("analysis.urls")),  # analyses/, analysis/
     path("", include("routines.urls")),  # products/, ingredients/, routines/
     path("", include("consultations.urls")),  # dermatologists/, consultations/

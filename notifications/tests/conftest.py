@@ -88,9 +88,12 @@ def use_broker(url: str) -> None:
 class Worker:
     """A `celery worker` process on the test database, the real broker and SMTP."""
 
-    def __init__(self, smtp_port: int, log_path: Path):
+    def __init__(
+        self, smtp_port: int, log_path: Path, extra_env: dict[str, str] | None = None
+    ):
         self.smtp_port = smtp_port
         self.log_path = log_path
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -103,6 +106,7 @@ class Worker:
             "EMAIL_TIMEOUT": "30",
             "NOTIFICATION_RETRY_BASE_SECONDS": "1",
             "LOG_FORMAT": "plain",
+            **self.extra_env,
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -115,10 +115,12 @@ def test_feed_query_count_does_not_grow_with_the_list(
     assert len(response.json()["results"]) == size
 
 
-def test_preferences_default_to_everything_on(auth_client, user):
+def test_preferences_default_to_on_but_marketing_like_pushes(auth_client, user):
     body = auth_client.get("/api/v1/notifications/preferences/").json()
 
-    assert body["channels"]["welcome"] == {"in_app": True, "email": True}
+    assert body["channels"]["welcome"] == {"in_app": True, "email": True, "push": False}
+    assert body["channels"]["routine_reminder"]["push"] is True
+    assert body["channels"]["consultation_rescheduled"]["push"] is True
     assert body["channels"]["password_reset"] == {"email": True}
     assert body["quiet_hours"] == {"start": None, "end": None}
     assert body["timezone"] == user.timezone
@@ -135,7 +137,11 @@ def test_preferences_patch_switches_a_channel_and_sets_quiet_hours(auth_client, 
 
     assert response.status_code == 200
     body = response.json()
-    assert body["channels"]["routine_reminder"] == {"in_app": True, "email": False}
+    assert body["channels"]["routine_reminder"] == {
+        "in_app": True,
+        "email": False,
+        "push": True,
+    }
     assert body["quiet_hours"] == {"start": "22:00:00", "end": "07:00:00"}
 
 

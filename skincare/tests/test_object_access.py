@@ -15,6 +15,7 @@ from analysis.tests.factories import CompletedAnalysisFactory
 from consultations.models import SharedAnalysis
 from consultations.tests.factories import ConsultationFactory, DermatologistFactory
 from notifications.tests.factories import NotificationFactory
+from push.tests.factories import DeviceFactory
 from routines.tests.factories import RoutineFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ OWNED_API = {
     "consultation-calendar": "consultation",
     "consultation-accesses": "consultation",
     "consultation-revoke-shares": "consultation",
+    "device-detail": "device",
 }
 DERMATOLOGIST_PAGES = {
     "dermatologist:consultation",
@@ -127,6 +129,7 @@ def owned():
         "analysis": analysis,
         "routine": RoutineFactory(user=owner),
         "consultation": consultation,
+        "device": DeviceFactory(user=owner),
     }
 
 

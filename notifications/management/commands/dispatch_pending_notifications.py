@@ -5,8 +5,9 @@ from notifications.services import dispatch_pending_deliveries
 
 class Command(BaseCommand):
     help = (
-        "Re-enqueue e-mail deliveries left pending or stuck in sending (dead worker, "
-        "broker down, quiet hours over). Cron: every minute; safe while workers run."
+        "Re-enqueue e-mail and push deliveries left pending or stuck in sending (dead "
+        "worker, broker down, quiet hours over). Cron: every minute; safe while "
+        "workers run."
     )
 
     def add_arguments(self, parser):
