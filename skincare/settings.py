@@ -11,7 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from skincare.storage_url import storages_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,7 +70,9 @@ INSTALLED_APPS = [
     "analysis",
     "routines",
     "consultations",
+    "push",
     "operations",
+    "idempotency",
     "django_prometheus",
 ]
 
@@ -77,11 +83,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # ETag on GET answers and 304 for If-None-Match (README "Retries and sync").
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "skincare.versioning.DeprecationMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -106,11 +115,46 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL connections come from a psycopg pool in each process (Django's "pool"
+# option): a thread takes one per request or task and gives it back at the end, so a
+# process holds at most DATABASE_POOL_MAX_SIZE connections. Size it to the threads
+# that use the database at once (gunicorn threads, a threaded worker's concurrency);
+# docs/scaling.md has the budget. A request that finds no free connection within
+# DATABASE_POOL_TIMEOUT seconds answers 503. DATABASE_POOL=false (e.g. behind
+# PgBouncer in transaction mode) falls back to DATABASE_CONN_MAX_AGE connections.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
+DATABASE_POOL = DATABASE_IS_POSTGRES and env.bool("DATABASE_POOL", default=True)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASE_IS_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+if DATABASE_POOL:
+    if env.int("DATABASE_CONN_MAX_AGE", default=0):
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE must be 0 with the connection pool (the pool keeps "
+            "connections); set DATABASE_POOL=false to keep connections per thread."
+        )
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+        # a connection idle this long is closed (down to min_size), none lives longer
+        # than max_lifetime: PostgreSQL restarts and failovers are shed over time
+        "max_idle": 300,
+        "max_lifetime": 1800,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# /health/ready/ waits at most this for a pooled connection, then reports the database
+# down and says why (pool exhausted, or no connection): well inside a probe's timeout.
+HEALTH_DATABASE_TIMEOUT = env.float("HEALTH_DATABASE_TIMEOUT", default=1.0)
+# PgBouncer in transaction mode (DATABASE_POOL=false): a server-side cursor would not
+# survive the transaction that opened it; psycopg's prepared statements are off
+# already (Django's default for psycopg 3).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 # django-prometheus wrappers time every query (django_db_* metrics); same behaviour.
 DATABASES["default"]["ENGINE"] = {
     "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
@@ -123,23 +167,84 @@ DATABASES["default"]["ENGINE"] = {
 # fail open. See https://github.com/jazzband/django-redis#memcached-exceptions-behavior
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # django_redis.cache.RedisCache counting hits and misses (django_cache_*)
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # Parallel test workers share one Redis; each keeps its own key space.
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="skincare")
-            + os.environ.get("PYTEST_XDIST_WORKER", ""),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
+# Redis Sentinel instead (README "Workers and scaling"): the sentinels say which node is
+# the primary; after a failover the cache and the throttles follow the new one.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="")
+
+
+def _sentinel_addresses(items: list[str]) -> list[tuple[str, int]]:
+    addresses = []
+    for item in items:
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(
+                f"REDIS_SENTINELS takes host:port entries, not {item!r}."
+            )
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def redis_cache(location: str, **options) -> dict:
+    """The Redis cache: unreachable Redis is ignored, so the API keeps answering."""
+    return {
+        # django_redis.cache.RedisCache counting hits and misses (django_cache_*)
+        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+        "LOCATION": location,
+        # Parallel test workers share one Redis; each keeps its own key space.
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="skincare")
+        + os.environ.get("PYTEST_XDIST_WORKER", ""),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "IGNORE_EXCEPTIONS": True,
+            **options,
+        },
     }
+
+
+def redis_sentinel_cache(
+    sentinels: list[tuple[str, int]], master: str, db: int, password: str = ""
+) -> dict:
+    """The Redis cache through Sentinel, every read and write on the primary.
+
+    Reading from a replica could lag behind a write just made: a throttle would
+    under-count and a catalogue version could be stale. The replicas are there to
+    take over, not to serve reads.
+    """
+    auth = f":{password}@" if password else ""
+    # one URL marked is_master: django-redis' SentinelClient would otherwise add a
+    # replica pool and send reads there.
+    return redis_cache(
+        [f"redis://{auth}{master}/{db}?is_master=1"],
+        CLIENT_CLASS="django_redis.client.SentinelClient",
+        CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
+        SENTINELS=sentinels,
+        SENTINEL_KWARGS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    )
+
+
+if REDIS_SENTINELS:
+    if REDIS_URL:
+        raise ImproperlyConfigured("Set REDIS_URL or REDIS_SENTINELS, not both.")
+    if not REDIS_SENTINEL_MASTER:
+        raise ImproperlyConfigured(
+            "REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name in the "
+            "sentinels' configuration)."
+        )
+    CACHES = {
+        "default": redis_sentinel_cache(
+            _sentinel_addresses(REDIS_SENTINELS),
+            REDIS_SENTINEL_MASTER,
+            env.int("REDIS_SENTINEL_DB", default=1),
+            env.str("REDIS_PASSWORD", default=""),
+        )
+    }
+elif REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
+CACHE_IS_REDIS = bool(REDIS_SENTINELS or REDIS_URL)
+if CACHE_IS_REDIS:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     DJANGO_REDIS_LOGGER = "skincare.cache"
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -178,6 +283,35 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Queues by the work they do, each with its own workers (README "Workers and scaling"):
+# "analysis" is CPU-bound photo analysis (prefork, one process per core);
+# "notifications" is I/O-bound sending, e-mail and push (threads, many at once), so a
+# burst of uploads never holds up a password-reset e-mail; "default" takes scheduled
+# and maintenance work and anything not routed. Routes match task names, so a new
+# task named "notifications.*" (every task in notifications/tasks.py) or "analysis.*"
+# lands on its queue without another entry here.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# A worker started without -Q (`make worker`, docker/entrypoint.sh worker) serves all.
+CELERY_TASK_QUEUES = [Queue("analysis"), Queue("notifications"), Queue("default")]
+CELERY_TASK_ROUTES = {
+    "analysis.*": {"queue": "analysis"},
+    "notifications.*": {"queue": "notifications"},
+    "push.*": {"queue": "notifications"},
+    # account e-mails (password reset) are sends too: they must leave at once
+    "accounts.send_*": {"queue": "notifications"},
+}
+# The broker's high availability (docs/scaling.md): Redis Sentinel through Celery's
+# "sentinel://" transport, CELERY_BROKER_URL=sentinel://h1:26379;sentinel://h2:26379
+# naming the master CELERY_BROKER_SENTINEL_MASTER. Lost messages are re-driven from the
+# database (outbox rows, pending analyses), which stays the one source of truth.
+CELERY_BROKER_SENTINEL_MASTER = env.str("CELERY_BROKER_SENTINEL_MASTER", default="")
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    if not CELERY_BROKER_SENTINEL_MASTER:
+        raise ImproperlyConfigured(
+            "A sentinel:// CELERY_BROKER_URL needs CELERY_BROKER_SENTINEL_MASTER "
+            "(the master's name in the sentinels' configuration)."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = CELERY_BROKER_SENTINEL_MASTER
 
 # ------------------------------------------------------------------------------
 # E-mail: SMTP via EMAIL_URL (e.g. smtp://user:pass@host:587/?tls=True)
@@ -216,6 +350,52 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int(
     "NOTIFICATION_REQUEUE_AFTER_SECONDS", default=120
 )
 NOTIFICATION_UNREAD_CACHE_SECONDS = 300
+
+# ------------------------------------------------------------------------------
+# Push: FCM HTTP v1 (Android) and APNs (iOS), push/senders.py. Each service is off
+# until its settings are present; with DJANGO_DEBUG=true an unconfigured one writes
+# its pushes to the log instead. Half a setup refuses to start in production.
+# https://firebase.google.com/docs/cloud-messaging/send/v1-api
+# https://developer.apple.com/documentation/usernotifications/sending-notification-requests-to-apns
+# ------------------------------------------------------------------------------
+# Service-account key (JSON) of the Firebase project; FCM_PROJECT_ID defaults to its.
+FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_BASE_URL = env.str("FCM_BASE_URL", default="https://fcm.googleapis.com")
+FCM_TOKEN_URL = env.str("FCM_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+# Token-based APNs: the .p8 signing key, its key id, the team id, the app's bundle id.
+APNS_KEY_FILE = env.str("APNS_KEY_FILE", default="")
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_TOPIC = env.str("APNS_TOPIC", default="")
+# https://api.sandbox.push.apple.com for development builds of the app.
+APNS_HOST = env.str("APNS_HOST", default="https://api.push.apple.com")
+PUSH_TIMEOUT_SECONDS = env.float("PUSH_TIMEOUT_SECONDS", default=10.0)
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+if not DEBUG:
+    _push_parts = {
+        "FCM": {"FCM_SERVICE_ACCOUNT_FILE": FCM_SERVICE_ACCOUNT_FILE},
+        "APNs": {
+            "APNS_KEY_FILE": APNS_KEY_FILE,
+            "APNS_KEY_ID": APNS_KEY_ID,
+            "APNS_TEAM_ID": APNS_TEAM_ID,
+            "APNS_TOPIC": APNS_TOPIC,
+        },
+    }
+    if FCM_PROJECT_ID and not FCM_SERVICE_ACCOUNT_FILE:
+        raise ImproperlyConfigured(
+            "FCM_PROJECT_ID is set without FCM_SERVICE_ACCOUNT_FILE."
+        )
+    for _service, _values in _push_parts.items():
+        _missing = [name for name, value in _values.items() if not value]
+        if _missing and len(_missing) < len(_values):
+            raise ImproperlyConfigured(
+                f"{_service} push is half configured: set {', '.join(_missing)} too."
+            )
+    for _name, _values in _push_parts.items():
+        _path = next(iter(_values.values()))
+        if _path and not Path(_path).is_file():
+            raise ImproperlyConfigured(f"The {_name} push key file {_path} is missing.")
 
 # ------------------------------------------------------------------------------
 # Analysis: photo + questionnaire skin analysis (engine in analysis/engine/)
@@ -282,6 +462,16 @@ CONSULTATION_MAX_ACTIVE_PER_PATIENT = env.int(
 CONSULTATION_MAX_ACTIVE_PER_PAIR = env.int(
     "CONSULTATION_MAX_ACTIVE_PER_PAIR", default=2
 )
+
+# ------------------------------------------------------------------------------
+# Idempotent creates (idempotency/; README "Retries and sync")
+# ------------------------------------------------------------------------------
+# How long an Idempotency-Key's first answer is replayed; purge_idempotency_keys
+# deletes older ones.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# How long a retry waits for a still-running request with its key before answering
+# 409 idempotency_key_in_progress (PostgreSQL lock_timeout on the key's row).
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=5.0)
 
 # ------------------------------------------------------------------------------
 # Authentication
@@ -359,7 +549,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "skincare.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "skincare.api.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "skincare.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "skincare.throttling.AnonRateThrottle",
@@ -430,14 +620,46 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "skincare.api.index_attrs_as_patterns",
         "skincare.api.query_strings_without_nul",
+        "skincare.schema.discriminators_with_string_values",
+        "skincare.schema.multipart_bodies_of_their_own",
+        "skincare.schema.defaults_satisfy_their_schema",
+        "skincare.schema.deprecated_operations",
+        "idempotency.schema.document_idempotency",
+        # after idempotency: its codes join those a description names
+        "skincare.schema.error_bodies_for_described_errors",
+        "skincare.schema.main_flow_examples",
+        "skincare.schema.describe_api",
+        "skincare.schema.sorted_components",
     ],
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConsultationKindEnum"] = (
     "consultations.models.ConsultationType.Kind"
 )
+# Enums named after a bare field name (band, category, ...) get the owner's name, so
+# generated client types read well and another app's `category` cannot collide.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ConcernBandEnum": "analysis.serializers.BAND_CHOICES",
+        "ProductCategoryEnum": "routines.layering.PRODUCT_CATEGORIES",
+        "RoutinePeriodEnum": "routines.layering.PERIODS",
+        "RoutineSourceEnum": "routines.models.Routine.Source",
+        "ConflictSeverityEnum": ["info", "warning", "severe"],
+    }
+)
+
+# Operations scheduled to go, as the schema lists them, e.g.
+# {"GET /api/v1/analyses/progress/": {"deprecated": "2027-01-04",
+#   "sunset": "2027-07-05", "link": "https://docs.example.com/api/v2"}}: `deprecated:
+# true` in the schema, Deprecation/Sunset/Link on its responses (skincare/versioning.py;
+# README, "API versioning"). Nothing is deprecated today.
+API_DEPRECATIONS: dict[str, dict[str, str]] = {}
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# Browser clients may send the retry and sync headers and read the answers' ones
+# (README "Retries and sync").
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = ["ETag", "Idempotent-Replayed", "Location", "Retry-After"]
 
 # ------------------------------------------------------------------------------
 # Security
@@ -498,8 +720,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Photos, raw uploads and backups (README "Object storage and more web hosts"): with
+# STORAGE_URL, e.g. s3://KEY:SECRET@s3.example.com/bucket?region=eu-west-1, a private
+# S3-compatible bucket through django-storages (media under media/, backups under
+# backups/, or in BACKUP_STORAGE_URL's bucket); without it MEDIA_ROOT and BACKUP_DIR.
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+STORAGE_URL = env.str("STORAGE_URL", default="")
+BACKUP_STORAGE_URL = env.str("BACKUP_STORAGE_URL", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **storages_for(
+        storage_url=STORAGE_URL,
+        backup_storage_url=BACKUP_STORAGE_URL,
+        backup_dir=str(env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")),
+    ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -546,6 +779,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # httpx logs each request's URL at INFO; an APNs URL holds the device token.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -556,6 +792,7 @@ LOGGING = {
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Optional comma-separated addresses or networks allowed to scrape (others: 404).
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
-# Where `manage.py backup` writes when --dest is not given, and how many it keeps.
+# Where `manage.py backup` writes without STORAGE_URL (STORAGES["backups"] above), and
+# how many it keeps.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
