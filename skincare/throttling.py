@@ -39,12 +39,16 @@ class UserRateThrottle(ClientIPMixin, throttling.UserRateThrottle):
             return True
         self.now = self.timer()
         window_key = f"{self.key}:{int(self.now // self.duration)}"
-        if self.cache.add(window_key, 1, self.duration):
+        # Increment first: one cache round trip for every request but a window's first.
+        for _ in range(2):
+            try:
+                count = self.cache.incr(window_key)
+                break
+            except ValueError:  # no counter yet: this request opens the window
+                if self.cache.add(window_key, 1, self.duration):
+                    return True
+        else:  # the window ended between add and incr: count this one as its first
             return True
-        try:
-            count = self.cache.incr(window_key)
-        except ValueError:  # the window expired between add and incr
-            count = 1 if self.cache.add(window_key, 1, self.duration) else None
         # None: the cache is unreachable and django-redis ignored it; fail open.
         return count is None or count <= self.num_requests
 
