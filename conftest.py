@@ -11,7 +11,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import DermatologistUserFactory, UserFactory
 from skincare.celery import app as celery_app
-from skincare.testing import require_postgres, skip_or_fail
+from skincare.testing import (
+    RecordingHandler,
+    free_port,
+    require_postgres,
+    skip_or_fail,
+)
 from skincare.throttling import UserRateThrottle
 
 
@@ -34,6 +39,18 @@ def _rate_windows_start_with_the_test(monkeypatch):
     """
     offset = 1.0 - (time.time() % 86400)
     monkeypatch.setattr(UserRateThrottle, "timer", lambda self: time.time() + offset)
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on loopback recording what it accepts: (controller, handler)."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -83,39 +82,6 @@ def pg_stats(cursor) -> dict[str, int]:
     return dict(zip(keys, cursor.fetchone(), strict=True))
 
 
-def start_worker(queues: str, pool: str, concurrency: int, env: dict, log: Path):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "skincare",
-            "worker",
-            "-Q",
-            queues,
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            f"--hostname={queues.replace(',', '-')}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while b"ready." not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.2)
-    return process
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--analyses", type=int, default=40)
@@ -162,7 +128,7 @@ def main() -> None:
     from analysis.models import Analysis
     from analysis.tasks import run_analysis_task
     from skincare.tasks import enqueue
-    from skincare.testing import free_port
+    from skincare.testing import CeleryWorker, free_port
 
     class Sink:
         def __init__(self):
@@ -191,9 +157,19 @@ def main() -> None:
         ids.append(str(Analysis.objects.create(user=user, raw_upload=name).pk))
 
     workers = [
-        start_worker("analysis", "prefork", 1, env, work / "analysis.log"),
-        start_worker("notifications,default", "threads", 4, env, work / "mail.log"),
+        CeleryWorker(
+            env, work / "analysis.log", queues="analysis", pool="prefork"
+        ).start(),
+        CeleryWorker(
+            env,
+            work / "mail.log",
+            queues="notifications,default",
+            pool="threads",
+            concurrency=4,
+        ).start(),
     ]
+    for worker in workers:
+        worker.wait_ready(120)
 
     def reset_latency_ms() -> float:
         before = len(sink.arrivals)
@@ -216,7 +192,7 @@ def main() -> None:
             stats_1 = pg_stats(cursor)
         per_email = {k: (stats_1[k] - stats_0[k]) / 5 for k in stats_0}
 
-        cpu_0 = group_cpu_seconds(workers[0].pid)
+        cpu_0 = group_cpu_seconds(workers[0].process.pid)
         started = time.monotonic()
         for analysis_id in ids:
             enqueue(run_analysis_task, analysis_id)
@@ -236,7 +212,7 @@ def main() -> None:
             time.sleep(0.5)
         polls += 1
         elapsed = time.monotonic() - started
-        cpu = group_cpu_seconds(workers[0].pid) - cpu_0
+        cpu = group_cpu_seconds(workers[0].process.pid) - cpu_0
         with connection.cursor() as cursor:
             stats_2 = pg_stats(cursor)
         rows = list(
@@ -245,10 +221,8 @@ def main() -> None:
             )
         )
     finally:
-        for process in workers:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(60)
+        for worker in workers:
+            worker.stop()
         smtp.stop()
         broker.flushdb()
         shutil.rmtree(work, ignore_errors=True)

@@ -1,10 +1,19 @@
 """Helpers for tests that drive real processes (workers, SMTP, browsers)."""
 
+import asyncio
+import email
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def services_required() -> bool:
@@ -36,3 +45,91 @@ def database_url_for_other_processes() -> str:
     return (
         f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
     )
+
+
+class CeleryWorker:
+    """One `celery -A skincare worker` process group, started as the README runs it.
+
+    Its own process group, so kill() takes a prefork pool with it, as a node dying.
+    """
+
+    def __init__(
+        self,
+        env: dict,
+        log: Path,
+        *,
+        queues: str = "",
+        pool: str = "solo",
+        concurrency: int = 1,
+    ):
+        self.args = [sys.executable, "-m", "celery", "-A", "skincare", "worker"]
+        if queues:
+            self.args += ["-Q", queues, f"--hostname={queues.replace(',', '-')}@%h"]
+        self.args += [
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ]
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "CeleryWorker":
+        self.process = subprocess.Popen(  # noqa: S603  (fixed argv)
+            self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 90) -> "CeleryWorker":
+        deadline = time.monotonic() + timeout
+        while b"ready." not in self.log.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a crashed node."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class RecordingHandler:
+    """Accepts mail like a real server; can refuse or stall the first recipients."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+        self.refuse_first = 0
+        self.stall_first = 0
+        self.rcpt_calls = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_calls += 1
+        if self.rcpt_calls <= self.stall_first:
+            await asyncio.sleep(60)
+            return "451 4.3.0 Stalled"
+        if self.rcpt_calls <= self.refuse_first:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted"

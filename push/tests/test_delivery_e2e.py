@@ -13,7 +13,6 @@ from notifications.models import Delivery, Preference
 from notifications.tests.conftest import (  # noqa: F401 (fixtures)
     Worker,
     broker,
-    smtp_server,
     wait_until,
 )
 from push.models import Device
@@ -27,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 @pytest.fixture
 def start_push_worker(
-    smtp_server,  # noqa: F811
+    smtp_server,
     broker,  # noqa: F811
     tmp_path,
     keys,

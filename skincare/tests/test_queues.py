@@ -6,16 +6,11 @@ on loopback.
 """
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import F
@@ -26,7 +21,6 @@ from analysis.tasks import run_analysis_task
 from analysis.tests.factories import face_jpeg_with_gps
 from notifications.tests.conftest import (
     BROKER_URL,
-    RecordingHandler,
     reset_producer_pool,
     use_broker,
     wait_until,
@@ -34,8 +28,8 @@ from notifications.tests.conftest import (
 from skincare.celery import app as celery_app
 from skincare.tasks import enqueue
 from skincare.testing import (
+    CeleryWorker,
     database_url_for_other_processes,
-    free_port,
     require_postgres,
     skip_or_fail,
 )
@@ -106,74 +100,6 @@ def test_tasks_are_acknowledged_late_one_at_a_time():
 # ------------------------------------------------------------------------------
 # Real workers
 # ------------------------------------------------------------------------------
-class Worker:
-    """One `celery -A skincare worker -Q <queues>` process group, as in the README."""
-
-    def __init__(self, queues: str, pool: str, concurrency: int, env: dict, log: Path):
-        self.args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "skincare",
-            "worker",
-            "-Q",
-            queues,
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            f"--hostname={queues.replace(',', '-')}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ]
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Worker":
-        self.process = subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill() takes the pool too
-        )
-        return self
-
-    def wait_ready(self, timeout: float = 90) -> "Worker":
-        deadline = time.monotonic() + timeout
-        while b"ready." not in self.log.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(self.log.read_text())
-            time.sleep(0.2)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes, as a crashed node."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture
-def smtp_server():
-    handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
-
-
 @pytest.fixture
 def broker_db():
     client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1)
@@ -201,11 +127,13 @@ def workers(transactional_db, smtp_server, broker_db, media_root, tmp_path):
         "MEDIA_ROOT": str(media_root),
         "LOG_FORMAT": "plain",
     }
-    started: list[Worker] = []
+    started: list[CeleryWorker] = []
 
-    def start(queues: str, pool: str, concurrency: int, **extra_env) -> Worker:
+    def start(queues: str, pool: str, concurrency: int, **extra_env) -> CeleryWorker:
         log = tmp_path / f"{queues}-{len(started)}.log"
-        worker = Worker(queues, pool, concurrency, {**env, **extra_env}, log).start()
+        worker = CeleryWorker(
+            {**env, **extra_env}, log, queues=queues, pool=pool, concurrency=concurrency
+        ).start()
         started.append(worker)
         return worker
 
