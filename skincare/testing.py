@@ -133,3 +133,25 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted"
+
+
+def run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run Python `code` in a fresh interpreter whose settings see only this env.
+
+    For settings that are read once at start (pool, cache, broker): the test process
+    cannot re-read them. The development profile unless env says otherwise.
+    """
+    return subprocess.run(  # noqa: S603  (the test's own code)
+        [sys.executable, "-c", code],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "skincare.settings",
+            "DJANGO_DEBUG": "true",
+            **env,
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -1,7 +1,6 @@
 """The PostgreSQL connection pool: settings, and honest readiness when it runs dry."""
 
 import subprocess
-import sys
 import threading
 
 import pytest
@@ -9,7 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from skincare.testing import require_postgres
+from skincare.testing import require_postgres, run_with_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +20,9 @@ def settings_with(env: dict) -> subprocess.CompletedProcess:
         "d = s.DATABASES['default']; "
         "print(d['CONN_MAX_AGE'], d['OPTIONS'].get('pool'))"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "skincare.settings",
-            "DJANGO_DEBUG": "true",
-            "DATABASE_URL": "postgres://u@127.0.0.1:5432/x",
-            **env,
-        },
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_with_settings(
+        code,
+        {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", **env},
     )
 
 

@@ -9,17 +9,15 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.test import override_settings
 
 from skincare.settings import redis_sentinel_cache
-from skincare.testing import free_port, skip_or_fail
+from skincare.testing import free_port, run_with_settings, skip_or_fail
 
 MASTER = "mymaster"
 
@@ -36,18 +34,9 @@ def settings_with(env: dict) -> subprocess.CompletedProcess:
         "'options': c.get('OPTIONS', {}), "
         "'broker': s.CELERY_BROKER_TRANSPORT_OPTIONS}, default=str))"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "skincare.settings",
-            "DJANGO_DEBUG": "true",
-            **env,
-        },
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_with_settings(
+        code,
+        env,
     )
 
 
