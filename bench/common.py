@@ -89,6 +89,17 @@ def migrate(env: dict) -> None:
     sh([PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env)
 
 
+def fresh_database(name: str, env: dict) -> None:
+    """Drop and re-create database `name`, then migrate it with env's DATABASE_URL."""
+    for command in ("dropdb", "createdb"):
+        sh(
+            [command, "-h", "127.0.0.1", "-U", "postgres", name],
+            check=False,
+            capture_output=True,
+        )
+    sh([PY, "manage.py", "migrate", "--noinput"], env=env, capture_output=True)
+
+
 def collectstatic(env: dict) -> None:
     sh(
         [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"],

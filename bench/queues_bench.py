@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import fresh_database  # noqa: E402
+
 DATABASE = os.environ.get("BENCH_DATABASE", "skincare_queues_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
@@ -101,19 +103,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "ANALYSIS_MAX_PER_DAY": "100000",
     }
-    for command in ("dropdb", "createdb"):  # a fresh database every run
-        subprocess.run(
-            [command, "-h", "127.0.0.1", "-U", "postgres", DATABASE],
-            check=False,
-            capture_output=True,
-        )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    fresh_database(DATABASE, env)  # a fresh database every run
     os.environ.update(env)
     import django
 

@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import fresh_database  # noqa: E402
+
 DATABASE = os.environ.get("BENCH_DATABASE", "skincare_reminders_bench")
 RESULTS = ROOT / "bench" / "results"
 
@@ -86,19 +89,7 @@ def main() -> None:
         env.pop(name, None)
     rows = []
     for users in args.users:
-        for command in ("dropdb", "createdb"):  # a fresh database per size
-            subprocess.run(
-                [command, "-h", "127.0.0.1", "-U", "postgres", DATABASE],
-                check=False,
-                capture_output=True,
-            )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        fresh_database(DATABASE, env)  # a fresh database per size
         result = subprocess.run(
             [sys.executable, __file__, "--child", str(users)],
             env=env,
