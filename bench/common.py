@@ -178,6 +178,32 @@ class Gunicorn:
 # ------------------------------------------------------------------------------
 # Seed (ORM, in the calling process after django.setup())
 # ------------------------------------------------------------------------------
+def add_routines(user, *, routines: int, steps: int) -> None:
+    """Routines of catalogue products (the test factories), warnings stored as a
+    write through the services would store them."""
+    from datetime import date
+
+    from routines import services
+    from routines.models import Product, RoutineStep
+    from routines.tests.factories import RoutineFactory
+
+    catalogue = list(Product.objects.order_by("slug")[:30])
+    for r in range(routines):
+        routine = RoutineFactory(user=user, period=("am", "pm", "weekly")[r % 3])
+        RoutineStep.objects.bulk_create(
+            RoutineStep(
+                routine=routine,
+                position=i + 1,
+                product=catalogue[(r + i) % len(catalogue)],
+                name=f"Step {i}",
+                step_kind="serum",
+                active_from=date(2024, 1, 1),
+            )
+            for i in range(steps)
+        )
+    services.refresh_warnings(user=user)
+
+
 def seed(*, patients: int, dermatologists: int, prefix: str = "load") -> dict:
     """Patients with 2 routines x 5 steps and 30 notifications each; dermatologists
     verified with weekday hours (the test factories). Idempotent by e-mail."""

@@ -35,6 +35,8 @@ class Rollback(Exception):
 
 def seeders():
     """name -> (seed(user, n) returning the URL to ask, needs sign-in)."""
+    from common import add_routines
+
     from analysis.tests.factories import CompletedAnalysisFactory
     from consultations.models import Consultation
     from consultations.tests.factories import (
@@ -43,7 +45,6 @@ def seeders():
         paris,
     )
     from notifications.tests.factories import NotificationFactory
-    from routines import services
     from routines.models import CheckIn, Ingredient, Product, RoutineStep
     from routines.tests.factories import (
         IngredientFactory,
@@ -63,22 +64,7 @@ def seeders():
         return "/api/v1/ingredients/"
 
     def routines(user, n):
-        catalogue = list(Product.objects.order_by("slug")[:30])
-        for r in range(n):
-            routine = RoutineFactory(user=user, period=("am", "pm", "weekly")[r % 3])
-            RoutineStep.objects.bulk_create(
-                RoutineStep(
-                    routine=routine,
-                    position=i + 1,
-                    product=catalogue[(r + i) % len(catalogue)],
-                    name=f"Step {i}",
-                    step_kind="serum",
-                    active_from=date(2024, 1, 1),
-                )
-                for i in range(3)
-            )
-        # Rows written past the services: store their warnings as a write would.
-        services.refresh_warnings(user=user)
+        add_routines(user, routines=n, steps=3)
         return "/api/v1/routines/"
 
     def notifications(user, n):

@@ -22,7 +22,6 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,13 +44,12 @@ def timed(call, rounds: int) -> tuple[float, object]:
 def run(rounds: int) -> list[tuple[str, float, int, int]]:
     import hashlib
 
+    from common import add_routines
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.tests.factories import UserFactory
-    from routines import services
-    from routines.models import Product, Routine, RoutineStep
-    from routines.tests.factories import RoutineFactory
+    from routines.models import Routine
 
     rows = []
     anonymous = APIClient()
@@ -69,21 +67,7 @@ def run(rounds: int) -> list[tuple[str, float, int, int]]:
     client = APIClient()
     token = RefreshToken.for_user(user).access_token
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    catalogue = list(Product.objects.order_by("slug")[:30])
-    for r in range(20):
-        routine = RoutineFactory(user=user, period=("am", "pm", "weekly")[r % 3])
-        RoutineStep.objects.bulk_create(
-            RoutineStep(
-                routine=routine,
-                position=i + 1,
-                product=catalogue[(r + i) % len(catalogue)],
-                name=f"Step {i}",
-                step_kind="serum",
-                active_from=date(2024, 1, 1),
-            )
-            for i in range(8)
-        )
-    services.refresh_warnings(user=user)
+    add_routines(user, routines=20, steps=8)
     url = "/api/v1/routines/"
     full_ms, full = timed(lambda: client.get(url), rounds)
     etag = full["ETag"]
