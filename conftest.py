@@ -12,10 +12,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import DermatologistUserFactory, UserFactory
 from skincare.celery import app as celery_app
 from skincare.testing import (
+    BROKER_URL,
     RecordingHandler,
     free_port,
     require_postgres,
+    reset_producer_pool,
     skip_or_fail,
+    use_broker,
 )
 from skincare.throttling import UserRateThrottle
 
@@ -51,6 +54,24 @@ def smtp_server():
     controller.start()
     yield controller, handler
     controller.stop()
+
+
+@pytest.fixture
+def broker():
+    """Point this process's Celery app at the real Redis broker, with an empty queue."""
+    import redis
+
+    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        skip_or_fail(f"no Redis broker at {BROKER_URL}")
+    use_broker(BROKER_URL)
+    yield client
+    celery_app.conf.task_always_eager = True
+    reset_producer_pool()
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

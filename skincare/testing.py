@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/2")
 
 
 def services_required() -> bool:
@@ -155,3 +156,20 @@ def run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedPro
         timeout=60,
         check=False,
     )
+
+
+def reset_producer_pool() -> None:
+    """Make Celery build its producer pools for the current broker URL on next use."""
+    from skincare.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def use_broker(url: str) -> None:
+    """Send this process's tasks to the broker at url instead of running eagerly."""
+    from skincare.celery import app
+
+    app.conf.task_always_eager = False
+    app.conf.broker_url = url
+    reset_producer_pool()

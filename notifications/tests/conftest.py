@@ -5,44 +5,13 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
-from skincare.celery import app as celery_app
 from skincare.testing import (
+    BROKER_URL,
     CeleryWorker,
     database_url_for_other_processes,
     require_postgres,
-    skip_or_fail,
 )
-
-BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/2")
-
-
-@pytest.fixture
-def broker():
-    """Point this process's Celery app at the real Redis broker, with an empty queue."""
-    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except redis.ConnectionError:
-        skip_or_fail(f"no Redis broker at {BROKER_URL}")
-    use_broker(BROKER_URL)
-    yield BROKER_URL
-    celery_app.conf.task_always_eager = True
-    reset_producer_pool()
-    client.flushdb()
-
-
-def reset_producer_pool() -> None:
-    # Dropping the references makes Celery build pools for the new URL on next use.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-def use_broker(url: str) -> None:
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = url
-    reset_producer_pool()
 
 
 class Worker(CeleryWorker):

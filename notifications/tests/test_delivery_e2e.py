@@ -8,7 +8,8 @@ from django.test import override_settings
 
 from notifications import services
 from notifications.models import Delivery, Notification
-from notifications.tests.conftest import use_broker, wait_until
+from notifications.tests.conftest import wait_until
+from skincare.testing import BROKER_URL, use_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -62,7 +63,7 @@ def test_broker_down_at_event_time_still_commits_and_dispatch_delivers(
         notification = services.notify(user=user, kind="welcome")
 
     assert delivery_of(notification).status == Delivery.Status.PENDING
-    use_broker(broker)
+    use_broker(BROKER_URL)
     start_worker()
     with override_settings(NOTIFICATION_REQUEUE_AFTER_SECONDS=0):
         assert services.dispatch_pending_deliveries().requeued == 1

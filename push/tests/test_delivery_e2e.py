@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Delivery, Preference
-from notifications.tests.conftest import (  # noqa: F401 (fixtures)
+from notifications.tests.conftest import (
     Worker,
-    broker,
     wait_until,
 )
 from push.models import Device
@@ -27,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 @pytest.fixture
 def start_push_worker(
     smtp_server,
-    broker,  # noqa: F811
+    broker,
     tmp_path,
     keys,
     fake_fcm,

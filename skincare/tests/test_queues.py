@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import F
@@ -21,8 +20,6 @@ from analysis.tasks import run_analysis_task
 from analysis.tests.factories import face_jpeg_with_gps
 from notifications.tests.conftest import (
     BROKER_URL,
-    reset_producer_pool,
-    use_broker,
     wait_until,
 )
 from skincare.celery import app as celery_app
@@ -31,7 +28,6 @@ from skincare.testing import (
     CeleryWorker,
     database_url_for_other_processes,
     require_postgres,
-    skip_or_fail,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,21 +97,7 @@ def test_tasks_are_acknowledged_late_one_at_a_time():
 # Real workers
 # ------------------------------------------------------------------------------
 @pytest.fixture
-def broker_db():
-    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except redis.ConnectionError:
-        skip_or_fail(f"no Redis broker at {BROKER_URL}")
-    use_broker(BROKER_URL)
-    yield client
-    celery_app.conf.task_always_eager = True
-    reset_producer_pool()
-    client.flushdb()
-
-
-@pytest.fixture
-def workers(transactional_db, smtp_server, broker_db, media_root, tmp_path):
+def workers(transactional_db, smtp_server, broker, media_root, tmp_path):
     """Start workers for queues; each is stopped before the database is flushed."""
     require_postgres()
     env = {
@@ -145,7 +127,7 @@ def workers(transactional_db, smtp_server, broker_db, media_root, tmp_path):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_200_queued_analyses_do_not_delay_a_password_reset_email(
-    workers, smtp_server, broker_db, user, api_client
+    workers, smtp_server, broker, user, api_client
 ):
     # given: one worker per queue, as README "Workers and scaling" runs them
     _, inbox = smtp_server
@@ -166,7 +148,7 @@ def test_200_queued_analyses_do_not_delay_a_password_reset_email(
 
     # then: the e-mail arrives while most analyses still wait in their queue
     wait_until(lambda: inbox.messages, timeout=60)
-    still_queued = broker_db.llen("analysis")
+    still_queued = broker.llen("analysis")
     pending = Analysis.objects.filter(status=Analysis.Status.PENDING).count()
     assert inbox.messages[0]["To"] == user.email
     assert "password" in inbox.messages[0]["Subject"].lower()
@@ -182,7 +164,7 @@ def test_200_queued_analyses_do_not_delay_a_password_reset_email(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_analysis_leaves_it_for_the_redrive_which_completes_it(
-    workers, broker_db, user
+    workers, broker, user
 ):
     # given: an analysis worker running a photo analysis
     worker = workers("analysis", "prefork", 1).wait_ready()
