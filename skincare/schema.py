@@ -115,7 +115,7 @@ class AutoSchema(api.AutoSchema):
 # ------------------------------------------------------------------------------
 # Postprocessing hooks (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])
 # ------------------------------------------------------------------------------
-def _walk(node):
+def walk(node):
     """Every dict inside a JSON-like tree, the tree's own root included."""
     stack = [node]
     while stack:
@@ -140,7 +140,7 @@ def discriminators_with_string_values(result, generator, request, public):
     not tied to a field has `attr: null`: OpenAPI mapping keys are strings, so
     generators refuse that document. The `oneOf` stays and is matched without it.
     """
-    for node in _walk(result):
+    for node in walk(result):
         mapping = (node.get("discriminator") or {}).get("mapping") or {}
         if any(not isinstance(key, str) for key in mapping):
             del node["discriminator"]

@@ -17,7 +17,7 @@ from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from openapi_spec_validator import validate
 
 from accounts.models import User
-from skincare.schema import EXAMPLES, _default_problem
+from skincare.schema import EXAMPLES, _default_problem, walk
 
 SCHEMA_URL = "/api/v1/schema/"
 COMMITTED = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
@@ -45,17 +45,6 @@ def operations(schema):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             yield method.upper(), path, operation
-
-
-def walk(node):
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def resolve(schema, root):
