@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis import engine
+from analysis.engine.scoring import refer_to_dermatologist
 from analysis.models import Analysis
 from analysis.questionnaire import QUESTIONNAIRE, AnswerError, validate_answers
 from skincare import serializers as api_serializers
@@ -125,8 +126,9 @@ class SeeDermatologistSerializer(api_serializers.Serializer):
 
 
 def see_dermatologist(scores: dict) -> dict:
-    """Recommend a dermatologist when any concern scores in the severe band."""
-    severe = sorted(name for name, value in scores.items() if value.get("severe"))
+    """The API's shape and wording of the engine's referral decision
+    (`refer_to_dermatologist`: any concern in the severe band)."""
+    severe = refer_to_dermatologist(scores)
     reason = None
     if severe:
         names = ", ".join(name.replace("_", " ") for name in severe)

@@ -4,7 +4,8 @@
                                        [--write] [--write-noise]
     make evaluate          (fetch the photos, run everything, write the report)
 
-PART is one of gate, redness, tint, resolution, stability, multi (default: all).
+PART is one of gate, redness, tint, tone, resolution, stability, multi (default:
+all).
 --only runs just the photos and variants those targets need and prints their rows of
 the targets table, e.g. `--only gate` (~1 min), `--only redness,tint`.
 --write writes analysis/engine/EVALUATION.md and EVALUATION.json (full runs only);
@@ -15,10 +16,11 @@ into var/faces) plus single-face crops of the two group photos (scripts/
 faces-crops.json). Every face expected to be accepted is varied: exposure (EV, in
 linear light), white balance, strong colour casts (on the photo white-balanced by
 the engine's estimate of its light, and on the photo as it is), a +6 a* tint on
-the cheeks,
-face width 144 and 288 px, mirror flip, JPEG q95/q60 and re-shots (small re-crop,
-rescale, exposure jitter, JPEG). No face is invented: every variant is one of the
-listed real photos, changed in a controlled way.
+the cheeks, skin-tone-only changes of the face's skin (tone: CIELAB along the
+ITA circle; melanin: optical density), face width 144 and 288 px, mirror flip,
+JPEG q95/q60 and re-shots (small re-crop, rescale, exposure jitter, JPEG). No
+face is invented: every variant is one of the listed real photos, changed in a
+controlled way.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ from analysis.engine import compare as engine_compare  # noqa: E402
 from analysis.engine.decode import decode_for_analysis  # noqa: E402
 from analysis.engine.errors import ImageRejected  # noqa: E402
 from analysis.engine.landmarks import detect_faces  # noqa: E402
+from analysis.engine.metrics import MELANIN_OD  # noqa: E402
 from analysis.engine.pipeline import ENGINE_VERSION, analyse_photo, analyse_rgb  # noqa: E402
-from analysis.engine.regions import region_masks  # noqa: E402
+from analysis.engine.quality import EYE_OPENINGS  # noqa: E402
+from analysis.engine.regions import face_oval_mask, region_masks  # noqa: E402
+from analysis.engine.scoring import refer_to_dermatologist  # noqa: E402
 
 MODEL = str(ROOT / "var/models/face_landmarker.task")
 FACES_DIR = ROOT / "var/faces"
@@ -57,7 +62,7 @@ CROPS = ROOT / "scripts/faces-crops.json"
 REPORT = ROOT / "analysis/engine/EVALUATION.md"
 REPORT_JSON = ROOT / "analysis/engine/EVALUATION.json"
 COMPARE = ROOT / "analysis/engine/compare.py"
-PARTS = ("gate", "redness", "tint", "resolution", "stability", "multi")
+PARTS = ("gate", "redness", "tint", "tone", "resolution", "stability", "multi")
 
 # Fairness bands: the varied faces split into thirds by the person's reference ITA
 # (the set has too few dark-skinned people to fill Chardon's brown and dark bands).
@@ -71,6 +76,11 @@ WHITE_BALANCE = {"warm": (1.12, 1.0, 0.86), "cool": (0.88, 1.0, 1.14)}
 CASTS = {"green": (0.70, 1.0, 0.70), "blue": (0.55, 0.80, 1.45)}
 TINT_A = 6.0
 TINT_RISE = 8
+# Skin-tone-only variants: the skin's ITA moved by these degrees (melanin only).
+TONE_SHIFTS = (-20, -10, 10, 20)
+# Inner lip contour on the 478-point mesh: teeth and mouth, not skin.
+MOUTH_OPENING = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317)
+MOUTH_OPENING += (14, 87, 178, 88, 95)
 FACE_WIDTHS = (144, 288)
 RESOLUTION_FRAME = 2.6
 RESHOTS = 3
@@ -210,6 +220,90 @@ def cheek_tint(rgb: np.ndarray, points: np.ndarray, delta_a: float) -> np.ndarra
     return np.round(np.clip(back, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def skin_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """0-1 weight of the face's skin: the landmarks' hull less the eye and mouth
+    openings (grown a little), feathered."""
+    width = float(np.ptp(points[:, 0]))
+    skin = face_oval_mask(points, shape).astype(np.uint8)
+    holes = np.zeros(shape, dtype=np.uint8)
+    for opening in (*EYE_OPENINGS, MOUTH_OPENING):
+        outline = np.round(points[list(opening), :2]).astype(np.int32)
+        cv2.fillPoly(holes, [outline], 1)
+    grow = max(3, round(0.04 * width)) | 1
+    holes = cv2.dilate(holes, np.ones((grow, grow), np.uint8))
+    skin = (skin & (1 - holes)).astype(np.float32)
+    return cv2.GaussianBlur(skin, (0, 0), max(1.0, 0.02 * width))
+
+
+def cheek_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    masks = region_masks(points, shape)
+    return masks["cheek_right"] | masks["cheek_left"]
+
+
+def ita_of(lab_pixels: np.ndarray) -> float:
+    """ITA (degrees) of the median L*, b* of N x 3 CIELAB pixels."""
+    light, b_star = np.median(lab_pixels[:, 0]), np.median(lab_pixels[:, 2])
+    return math.degrees(math.atan2(float(light) - 50.0, float(b_star)))
+
+
+def skin_tone_shift(
+    rgb: np.ndarray, points: np.ndarray, delta_ita: float
+) -> np.ndarray:
+    """The same face with more (delta_ita < 0) or less melanin, as a CIELAB shift.
+
+    The face's skin (skin_weight) gets one L*, b* offset that turns its reference
+    ITA (median L*, b* of the cheeks) by delta_ita degrees along the ITA circle
+    around (L* 50, b* 0), the radius kept. a* is left as it is (redness relative to
+    the face's own baseline unchanged); the rest of the photo (background, clothes,
+    eyes, teeth, hence the engine's estimate of exposure and light) is untouched.
+    """
+    soft = skin_weight(points, rgb.shape[:2])
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    cheeks = cheek_mask(points, rgb.shape[:2])
+    light = float(np.median(lab[..., 0][cheeks]))
+    b_star = float(np.median(lab[..., 2][cheeks]))
+    radius = math.hypot(light - 50.0, b_star)
+    angle = math.atan2(light - 50.0, b_star) + math.radians(delta_ita)
+    lab[..., 0] += (50.0 + radius * math.sin(angle) - light) * soft
+    lab[..., 2] += (radius * math.cos(angle) - b_star) * soft
+    lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)
+    back = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    return np.round(np.clip(back, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def melanin_shift(rgb: np.ndarray, points: np.ndarray, delta_ita: float) -> np.ndarray:
+    """The same face with melanin added (delta_ita < 0) or removed in optical density.
+
+    Beer-Lambert: the skin's (skin_weight) linear reflectance is multiplied by
+    10 ** (-k * MELANIN_OD) per channel, i.e. optical density added along the melanin
+    absorption direction the engine unmixes with (Tsumura et al.), k chosen by
+    bisection so the cheeks' reference ITA moves by delta_ita degrees. Haemoglobin
+    is untouched by construction, so this checks everything but that vector: gate,
+    masks, clipping, shading and the other concerns' dependence on lightness.
+    """
+    soft = skin_weight(points, rgb.shape[:2])[..., None]
+    cheeks = cheek_mask(points, rgb.shape[:2])
+    linear = to_linear(rgb)
+    direction = np.array(MELANIN_OD, dtype=np.float32) / max(MELANIN_OD)
+    pixels = linear[cheeks]
+
+    def ita_at(k: float) -> float:
+        shifted = to_srgb(pixels * 10.0 ** (-k * direction))[None]
+        lab = cv2.cvtColor(shifted.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return ita_of(lab[0])
+
+    target = ita_at(0.0) + delta_ita
+    low, high = (0.0, 1.5) if delta_ita < 0 else (-1.5, 0.0)
+    for _ in range(30):  # ITA falls as melanin (k) rises
+        mid = (low + high) / 2
+        if ita_at(mid) > target:
+            low = mid
+        else:
+            high = mid
+    k = (low + high) / 2
+    return to_srgb(linear * 10.0 ** (-k * direction * soft))
+
+
 def at_face_width(rgb: np.ndarray, points: np.ndarray, width: int) -> np.ndarray:
     """A square frame RESOLUTION_FRAME face widths wide, scaled to that face width."""
     x0, y0 = points[:, 0].min(), points[:, 1].min()
@@ -254,6 +348,9 @@ def summarise(result: Any) -> dict[str, Any]:
         "scores": {c: r.score for c, r in result.concerns.items()},
         "confidence": {c: r.confidence for c, r in result.concerns.items()},
         "severe": sorted(c for c, r in result.concerns.items() if r.severe),
+        "referral": refer_to_dermatologist(
+            {c: {"severe": r.severe} for c, r in result.concerns.items()}
+        ),
         "ita": None if result.skin_tone is None else round(result.skin_tone.ita_deg, 1),
     }
     if result.image is not None:
@@ -403,6 +500,10 @@ def variants_for(
             yield f"photocast_{name}", channel_gains(rgb, gains)
     if wants & {"tint", "redness"}:
         yield "tint_cheeks", cheek_tint(rgb, points, TINT_A)
+    if "tone" in wants:
+        for shift in TONE_SHIFTS:
+            yield f"tone{shift:+d}", skin_tone_shift(rgb, points, shift)
+            yield f"melanin{shift:+d}", melanin_shift(rgb, points, shift)
     if "resolution" in wants:
         for width in FACE_WIDTHS:
             yield f"width{width}", at_face_width(rgb, points, width)
@@ -722,6 +823,10 @@ def targets(ev: Evaluation) -> list[Target]:
         )
     if ran & {"tint", "redness"}:
         rows.extend(tint_targets(ev, noise))
+    if ran & {"gate", "redness"}:
+        rows.append(referral_row(ev))
+    if "tone" in ran:
+        rows.extend(tone_targets(ev, noise))
     if ran & {"gate", "multi"}:
         group = [n for n, f in ev.faces.items() if f.expected == "multiple_faces"]
         got = {n: ev.base[n]["code"] for n in group}
@@ -810,6 +915,141 @@ def tint_targets(ev: Evaluation, noise: dict[str, float]) -> list[Target]:
             bool(others) and not beyond,
         )
     )
+    return rows
+
+
+def referral_by_band(ev: Evaluation) -> dict[str, dict[str, Any]]:
+    """Per ITA third, over accepted ordinary items: the share referred to a
+    dermatologist and how many referrals each concern triggered."""
+    bands: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for name, result in ordinary_items(ev):
+        band = ev.base[name]["band"]
+        if band and accepted(result):
+            bands.setdefault(band, []).append((name, result))
+    out = {}
+    for band, items in bands.items():
+        by_concern: dict[str, int] = {}
+        for _, r in items:
+            for concern in r["referral"]:
+                by_concern[concern] = by_concern.get(concern, 0) + 1
+        referred = [n for n, r in items if r["referral"]]
+        out[band] = {
+            "n": len(items),
+            "referred": round(100.0 * len(referred) / len(items), 1),
+            "by_concern": dict(sorted(by_concern.items())),
+            "faces": sorted(set(referred)),
+        }
+    return out
+
+
+def referral_row(ev: Evaluation) -> Target:
+    bands = referral_by_band(ev)
+    return Target(
+        3,
+        "redness",
+        "For information: 'see a dermatologist' rate per ITA third over accepted "
+        "ordinary photos and variants (concern: referrals)",
+        "; ".join(
+            f"{band} {b['referred']:.0f}% of {b['n']}"
+            + (
+                " ("
+                + ", ".join(f"{c}: {k}" for c, k in b["by_concern"].items())
+                + "; faces "
+                + ", ".join(b["faces"])
+                + ")"
+                if b["by_concern"]
+                else ""
+            )
+            for band, b in sorted(bands.items(), key=band_order)
+        ),
+        None,
+        informational=True,
+    )
+
+
+TONE_KINDS = {
+    "tone": "CIELAB L*, b* turned along the ITA circle, a* kept",
+    "melanin": "melanin optical density added / removed (Beer-Lambert)",
+}
+
+
+def tone_only(ev: Evaluation, kind: str) -> dict[str, Any]:
+    """Skin-tone-only variants of one kind (tone / melanin) against their face's
+    original photo: refusals, newly referred concerns, per concern |score change|
+    (both accepted)."""
+    judged, refused, new = 0, [], []
+    changes: dict[str, list[float]] = {c: [] for c in CONCERNS}
+    worst: dict[str, tuple[float, str]] = {}
+    for name, variants in ev.variants.items():
+        base = ev.base[name]
+        for variant, result in variants.items():
+            shift = variant.removeprefix(kind)
+            if shift == variant or shift[:1] not in "+-" or not accepted(base):
+                continue
+            if not accepted(result):
+                refused.append(f"{name} {shift} ({result['code']})")
+                continue
+            judged += 1
+            added = sorted(set(result["referral"]) - set(base["referral"]))
+            if added:
+                new.append(
+                    f"{name} {shift} ("
+                    + ", ".join(
+                        f"{c} {base['scores'][c]}->{result['scores'][c]}" for c in added
+                    )
+                    + ")"
+                )
+            for concern in result["scores"].keys() & base["scores"]:
+                delta = result["scores"][concern] - base["scores"][concern]
+                changes[concern].append(abs(delta))
+                if abs(delta) > worst.get(concern, (-1.0, ""))[0]:
+                    worst[concern] = (abs(delta), f"{name} {shift} {delta:+d}")
+    return {
+        "construction": TONE_KINDS[kind],
+        "shifts": list(TONE_SHIFTS),
+        "judged": judged,
+        "refused": refused,
+        "newly_referred": new,
+        "p95": {c: p95(v) for c, v in changes.items()},
+        "worst": {c: w[1] for c, w in worst.items()},
+    }
+
+
+def tone_targets(ev: Evaluation, noise: dict[str, float]) -> list[Target]:
+    shifts = "/".join(f"{s:+d}" for s in TONE_SHIFTS)
+    rows = []
+    for kind, construction in TONE_KINDS.items():
+        tone = tone_only(ev, kind)
+        beyond = {
+            c: v for c, v in tone["p95"].items() if v is not None and v > noise[c]
+        }
+        new, refused = tone["newly_referred"], tone["refused"]
+        rows += [
+            Target(
+                3,
+                "tone",
+                "'See a dermatologist' never fires from skin tone alone: skin-only "
+                f"variants, ITA {shifts} degrees ({construction}), newly refer no "
+                "face",
+                f"{tone['judged']} variants accepted, {len(new)} newly referred"
+                + (f": {', '.join(new)}" if new else "")
+                + f"; {len(refused)} refused"
+                + (f": {', '.join(refused)}" if refused else ""),
+                tone["judged"] > 0 and not new,
+            ),
+            Target(
+                3,
+                "tone",
+                f"The same variants ({kind}) move redness and every other concern "
+                "within noise (p95 over faces and shifts)",
+                ", ".join(
+                    f"{c} p95 {v} > {noise[c]:.1f} (worst {tone['worst'][c]})"
+                    for c, v in beyond.items()
+                )
+                or "all within noise",
+                tone["judged"] > 0 and not beyond,
+            ),
+        ]
     return rows
 
 
@@ -943,9 +1183,20 @@ def report(ev: Evaluation) -> str:
         lines.append(f"| {t.item} | {text} | {shown} | **{t.verdict}** |")
     lines += [
         "",
-        '"See a dermatologist never fires from skin tone alone" is not a row: the '
-        "rule lives outside the engine (it reads the severe flags); the ITA band "
-        "table shows how often each third gets severe redness.",
+        "The referral rule is the engine's `scoring.refer_to_dermatologist` (any "
+        "concern severe), which the API's `see_dermatologist` words. Skin-tone-only "
+        "variants change the skin of the face only (the landmarks' hull less eyes "
+        "and mouth, feathered; background, eyes and teeth untouched), so that the "
+        "cheeks' reference ITA moves by "
+        + ", ".join(f"{s:+d}" for s in TONE_SHIFTS)
+        + " degrees, in two ways. `tone`: one CIELAB L*, b* offset along the ITA "
+        "circle, a* kept; in the engine's optical-density model this is not pure "
+        "melanin (it also moves the cheeks' haemoglobin index, e.g. by -11 on "
+        "obama.jpg and +9 on biden.jpg at -20 degrees, and redness follows it). "
+        "`melanin`: optical density added or removed along the melanin absorption "
+        "direction the engine unmixes with (Beer-Lambert; haemoglobin unchanged by "
+        "construction). Noise: p95 over faces and shifts against the same face's "
+        "original photo.",
         "",
         "## Test-retest noise",
         "",
@@ -1014,11 +1265,13 @@ def report(ev: Evaluation) -> str:
         "is, where a cast can cancel the photo's own tint (a green cast on a "
         "magenta-lit studio photo gives a nearly white-lit one).",
         "",
-        "| band | ordinary accepted | of those, severe redness | darkened refused "
+        "| band | ordinary accepted | of those, severe redness | of those, referred "
+        "to a dermatologist (by concern) | darkened refused "
         "(as too_dark) | cast refused (as colour_cast) | cast on the photo as it "
         "is refused (as colour_cast) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
+    referral = referral_by_band(ev)
     accept = acceptance_by_band(ev)
     dark = refusals_by_band(ev, f"ev{DARK_EV:+.1f}", "too_dark")
     cast = refusals_by_band(ev, "cast_", "colour_cast")
@@ -1029,6 +1282,16 @@ def report(ev: Evaluation) -> str:
             if band in accept
             else "-",
             f"{fmt(accept[band]['severe_redness'])}%" if band in accept else "-",
+            f"{referral[band]['referred']:.1f}%"
+            + (
+                " ("
+                + ", ".join(f"{c} {k}" for c, k in referral[band]["by_concern"].items())
+                + ")"
+                if referral[band]["by_concern"]
+                else ""
+            )
+            if band in referral
+            else "-",
             *(
                 f"{d[band]['refused']:.0f}% ({d[band]['as_code']:.0f}%) of "
                 f"{d[band]['n']}"
@@ -1137,6 +1400,8 @@ def as_json(ev: Evaluation) -> dict[str, Any]:
         ],
         "stability": stability(ev),
         "acceptance_by_band": acceptance_by_band(ev),
+        "referral_by_band": referral_by_band(ev),
+        "skin_tone_only": {kind: tone_only(ev, kind) for kind in TONE_KINDS},
         "correlations": concern_correlations(ev),
         "distributions": distributions(ev),
         "noise_by_size": noise_by_size(ev),

@@ -6,7 +6,7 @@ piecewise-linear and documented, with their sources, in CALIBRATION.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -111,3 +111,14 @@ ITA_CATEGORIES = (
 def ita_category(ita_deg: float) -> str:
     """Skin colour category from the ITA angle (Chardon et al. 1991 thresholds)."""
     return next((label for limit, label in ITA_CATEGORIES if ita_deg > limit), "dark")
+
+
+def refer_to_dermatologist(scores: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """The concerns that warrant seeing a dermatologist, sorted (empty: none).
+
+    scores maps each concern to its stored result ({"score", "severe", ...}); a
+    concern refers when it is flagged severe (score in the severe band, >=
+    SEVERE_AT). Skin tone is not an input: bench/evaluate.py measures that changing
+    only the skin's melanin (L* and b* along the ITA direction) does not newly refer.
+    """
+    return sorted(name for name, value in scores.items() if value.get("severe"))
