@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from botocore.exceptions import ClientError
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.storage import Storage
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -35,7 +39,15 @@ from analysis.errors import (
 from analysis.models import Analysis, DailyAnalysisCount
 from analysis.questionnaire import fuse, validate_answers
 from notifications.services import notify
-from skincare.storage import StorageUnavailable, storage_errors
+from skincare.storage import (
+    PrivateS3Storage,
+    StorageUnavailable,
+    backup_storage,
+    is_local,
+    media_storage,
+    storage_errors,
+    walk,
+)
 from skincare.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -698,6 +710,157 @@ def purge_old_photos(*, dry_run: bool = False) -> int | None:
             analysis.save(update_fields=["photo", "photo_deleted_at"])
             purged += 1
     return purged
+
+
+# ------------------------------------------------------------------------------
+# Orphan sweep: files in the media storage that no row names
+# ------------------------------------------------------------------------------
+_SWEEP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    scanned: int
+    referenced: int
+    young: int
+    # deleted, or that a dry run would delete
+    orphans: tuple[str, ...]
+
+
+def _file_fields() -> list[tuple[type[models.Model], str]]:
+    """Every FileField (ImageField too) of every installed model.
+
+    Read from the model registry rather than listed here, so a file field added to
+    any app is protected from the sweep without touching it.
+    """
+    return [
+        (model, model_field.name)
+        for model in apps.get_models()
+        for model_field in model._meta.concrete_fields
+        if isinstance(model_field, models.FileField)
+    ]
+
+
+def _referenced(names: list[str]) -> set[str]:
+    """Those of `names` that some row's file field names."""
+    found: set[str] = set()
+    for model, name in _file_fields():
+        found.update(
+            model._base_manager.filter(**{f"{name}__in": names}).values_list(
+                name, flat=True
+            )
+        )
+    return found
+
+
+def _backups_inside(media: Storage) -> str | None:
+    """The backup storage's folder inside the media storage, "" if they are one
+    (then nothing is swept), None if the backups live elsewhere (the usual case:
+    BACKUP_DIR beside MEDIA_ROOT, the bucket's backups/ beside media/)."""
+    backups = backup_storage()
+    if is_local(media) and is_local(backups):
+        root = os.path.realpath(media.location)
+        folder = os.path.realpath(backups.location)
+        if folder == root or folder.startswith(root + os.sep):
+            return os.path.relpath(folder, root).replace(os.sep, "/").strip(".")
+        return None
+    if isinstance(media, PrivateS3Storage) and isinstance(backups, PrivateS3Storage):
+        if (media.bucket_name, media.endpoint_url) != (
+            backups.bucket_name,
+            backups.endpoint_url,
+        ):
+            return None
+        root = media.location.strip("/")
+        folder = backups.location.strip("/")
+        if not root or folder == root or folder.startswith(root + "/"):
+            return folder[len(root) :].strip("/")
+    return None
+
+
+def _listed(storage: Storage) -> Iterator[list[str]]:
+    """The storage's file names in batches; StorageUnavailable if it cannot list."""
+    names = walk(storage)
+    while True:
+        with storage_errors():
+            batch = list(itertools.islice(names, _SWEEP_BATCH))
+        if not batch:
+            return
+        yield batch
+
+
+def _modified(storage: Storage, name: str) -> datetime | None:
+    """When a stored file was last written; None if it is gone meanwhile."""
+    try:
+        with storage_errors():
+            try:
+                return storage.get_modified_time(name)
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status == 404:
+                    return None
+                raise
+    except FileNotFoundError:
+        return None
+
+
+def sweep_orphan_media(
+    *, dry_run: bool = False, now: datetime | None = None
+) -> SweepSummary:
+    """Delete media files that no row names and older than MEDIA_ORPHAN_GRACE_HOURS.
+
+    They are what a store failure leaves when a file is deleted after its row let go
+    of it (a raw upload after its analysis ran or timed out). The grace period keeps
+    an upload in flight, stored but its row not yet committed; the backup storage is
+    never swept, even when BACKUP_DIR lies inside MEDIA_ROOT. Idempotent. Raises
+    StorageUnavailable when the store cannot list or delete: what was deleted until
+    then is logged, the rest waits for the next run.
+    """
+    storage = media_storage()
+    cutoff = (now or timezone.now()) - timedelta(
+        hours=settings.MEDIA_ORPHAN_GRACE_HOURS
+    )
+    backups = _backups_inside(storage)
+    if backups == "":
+        logger.warning("media and backup storage are one place: nothing swept")
+        return SweepSummary(scanned=0, referenced=0, young=0, orphans=())
+    scanned = referenced = young = 0
+    orphans: list[str] = []
+    for batch in _listed(storage):
+        if backups:
+            batch = [
+                name
+                for name in batch
+                if name != backups and not name.startswith(backups + "/")
+            ]
+        scanned += len(batch)
+        named = _referenced(batch) if batch else set()
+        referenced += len(named)
+        for name in batch:
+            if name in named:
+                continue
+            modified = _modified(storage, name)
+            if modified is None:
+                continue
+            if modified >= cutoff:
+                young += 1
+                continue
+            if not dry_run:
+                with storage_errors():
+                    storage.delete(name)
+                logger.info("deleted orphan media file %s", name)
+            orphans.append(name)
+    logger.info(
+        "orphan media sweep%s: scanned=%d referenced=%d young=%d %s=%d",
+        " (dry run)" if dry_run else "",
+        scanned,
+        referenced,
+        young,
+        "would_delete" if dry_run else "deleted",
+        len(orphans),
+    )
+    return SweepSummary(
+        scanned=scanned, referenced=referenced, young=young, orphans=tuple(orphans)
+    )
 
 
 # ------------------------------------------------------------------------------

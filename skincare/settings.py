@@ -423,6 +423,11 @@ ANALYSIS_PHOTO_RETENTION_DAYS = env.int("ANALYSIS_PHOTO_RETENTION_DAYS", default
 # `redrive_stuck_analyses`; after ANALYSIS_MAX_ATTEMPTS runs it fails.
 ANALYSIS_STUCK_AFTER_MINUTES = env.int("ANALYSIS_STUCK_AFTER_MINUTES", default=10)
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
+# `sweep_orphan_media` deletes media files no row names once they are older than this,
+# so an upload whose row is not committed yet is never swept.
+MEDIA_ORPHAN_GRACE_HOURS = env.int("MEDIA_ORPHAN_GRACE_HOURS", default=24)
+if MEDIA_ORPHAN_GRACE_HOURS < 1:
+    raise ImproperlyConfigured("MEDIA_ORPHAN_GRACE_HOURS must be at least 1.")
 
 # ------------------------------------------------------------------------------
 # Routines (routines/; catalogue cache in routines/catalogue_cache.py)
