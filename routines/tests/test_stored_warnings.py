@@ -119,9 +119,8 @@ def test_routine_list_past_one_page_counts_and_links_pages(auth_client, user):
     assert second["next"] is None
 
 
-def test_cross_routine_warning_leaves_the_other_routine_when_one_is_deleted(
-    auth_client,
-):
+def acid_morning_and_retinoid_night(auth_client) -> dict:
+    """Two routines that clash across each other; the night routine as answered."""
     auth_client.post(
         ROUTINES,
         {
@@ -134,6 +133,13 @@ def test_cross_routine_warning_leaves_the_other_routine_when_one_is_deleted(
         ROUTINES,
         {"period": "pm", "name": "Night", "steps": [step("norda-retinol-03-serum")]},
     ).json()
+    return night
+
+
+def test_cross_routine_warning_leaves_the_other_routine_when_one_is_deleted(
+    auth_client,
+):
+    night = acid_morning_and_retinoid_night(auth_client)
     assert "acid_am_retinoid_pm" in listed(auth_client)["Morning"]
     # when: the other routine goes
     auth_client.delete(f"{ROUTINES}{night['id']}/")
@@ -144,18 +150,7 @@ def test_cross_routine_warning_leaves_the_other_routine_when_one_is_deleted(
 def test_cross_routine_warning_leaves_the_other_routine_when_its_steps_change(
     auth_client,
 ):
-    auth_client.post(
-        ROUTINES,
-        {
-            "period": "am",
-            "name": "Morning",
-            "steps": [step("norda-salicylic-2-clearing-tonic")],
-        },
-    )
-    night = auth_client.post(
-        ROUTINES,
-        {"period": "pm", "name": "Night", "steps": [step("norda-retinol-03-serum")]},
-    ).json()
+    night = acid_morning_and_retinoid_night(auth_client)
     auth_client.patch(
         f"{ROUTINES}{night['id']}/",
         {"steps": [step("halden-ceramide-barrier-cream")]},
