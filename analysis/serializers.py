@@ -127,7 +127,7 @@ class SeeDermatologistSerializer(api_serializers.Serializer):
 
 def see_dermatologist(scores: dict) -> dict:
     """The API's shape and wording of the engine's referral decision
-    (`refer_to_dermatologist`: any concern in the severe band)."""
+    (`refer_to_dermatologist`: redness, blemishes or pigmentation severe)."""
     severe = refer_to_dermatologist(scores)
     reason = None
     if severe:

@@ -222,7 +222,11 @@ def cheek_tint(rgb: np.ndarray, points: np.ndarray, delta_a: float) -> np.ndarra
 
 def skin_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """0-1 weight of the face's skin: the landmarks' hull less the eye and mouth
-    openings (grown a little), feathered."""
+    openings (grown a little), feathered; 1 on every region the engine measures.
+
+    The feather must not reach into a region: under-eye skin given 10% less of a
+    change than its cheek reads as a dark circle that the change itself drew.
+    """
     width = float(np.ptp(points[:, 0]))
     skin = face_oval_mask(points, shape).astype(np.uint8)
     holes = np.zeros(shape, dtype=np.uint8)
@@ -232,7 +236,10 @@ def skin_weight(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     grow = max(3, round(0.04 * width)) | 1
     holes = cv2.dilate(holes, np.ones((grow, grow), np.uint8))
     skin = (skin & (1 - holes)).astype(np.float32)
-    return cv2.GaussianBlur(skin, (0, 0), max(1.0, 0.02 * width))
+    soft = cv2.GaussianBlur(skin, (0, 0), max(1.0, 0.02 * width))
+    measured = np.logical_or.reduce(list(region_masks(points, shape).values()))
+    soft[measured] = 1.0
+    return soft
 
 
 def cheek_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -968,9 +975,16 @@ def referral_row(ev: Evaluation) -> Target:
 
 
 TONE_KINDS = {
-    "tone": "CIELAB L*, b* turned along the ITA circle, a* kept",
     "melanin": "melanin optical density added / removed (Beer-Lambert)",
+    "tone": "CIELAB L*, b* turned along the ITA circle, a* kept",
 }
+# The CIELAB turn is reported, not judged: it is not a change of melanin alone. It
+# adds one L* offset where melanin scales reflectance (so it moves every L*
+# difference once read at a reference lightness), and on skin darker than L* 50 the
+# circle lowers b* as the skin darkens, where melanin raises it: in optical density
+# that is haemoglobin added (biden.jpg, cheek L* 46: b* 16.9 -> 14.6 at -20 degrees,
+# against 17.7 with melanin added).
+JUDGED_TONE_KINDS = ("melanin",)
 
 
 def tone_only(ev: Evaluation, kind: str) -> dict[str, Any]:
@@ -1020,6 +1034,8 @@ def tone_targets(ev: Evaluation, noise: dict[str, float]) -> list[Target]:
     rows = []
     for kind, construction in TONE_KINDS.items():
         tone = tone_only(ev, kind)
+        judged = kind in JUDGED_TONE_KINDS
+        note = "" if judged else "For information (not melanin alone): "
         beyond = {
             c: v for c, v in tone["p95"].items() if v is not None and v > noise[c]
         }
@@ -1028,26 +1044,28 @@ def tone_targets(ev: Evaluation, noise: dict[str, float]) -> list[Target]:
             Target(
                 3,
                 "tone",
-                "'See a dermatologist' never fires from skin tone alone: skin-only "
-                f"variants, ITA {shifts} degrees ({construction}), newly refer no "
-                "face",
+                f"{note}'See a dermatologist' never fires from skin tone alone: "
+                f"skin-only variants, ITA {shifts} degrees ({construction}), newly "
+                "refer no face",
                 f"{tone['judged']} variants accepted, {len(new)} newly referred"
                 + (f": {', '.join(new)}" if new else "")
                 + f"; {len(refused)} refused"
                 + (f": {', '.join(refused)}" if refused else ""),
                 tone["judged"] > 0 and not new,
+                informational=not judged,
             ),
             Target(
                 3,
                 "tone",
-                f"The same variants ({kind}) move redness and every other concern "
-                "within noise (p95 over faces and shifts)",
+                f"{note}The same variants ({kind}) move redness and every other "
+                "concern within noise (p95 over faces and shifts)",
                 ", ".join(
                     f"{c} p95 {v} > {noise[c]:.1f} (worst {tone['worst'][c]})"
                     for c, v in beyond.items()
                 )
                 or "all within noise",
                 tone["judged"] > 0 and not beyond,
+                informational=not judged,
             ),
         ]
     return rows
@@ -1183,10 +1201,12 @@ def report(ev: Evaluation) -> str:
         lines.append(f"| {t.item} | {text} | {shown} | **{t.verdict}** |")
     lines += [
         "",
-        "The referral rule is the engine's `scoring.refer_to_dermatologist` (any "
-        "concern severe), which the API's `see_dermatologist` words. Skin-tone-only "
-        "variants change the skin of the face only (the landmarks' hull less eyes "
-        "and mouth, feathered; background, eyes and teeth untouched), so that the "
+        "The referral rule is the engine's `scoring.refer_to_dermatologist` "
+        "(redness, blemishes or pigmentation severe; shine, texture, lines and dark "
+        "circles are cosmetic and do not refer), which the API's `see_dermatologist` "
+        "words. Skin-tone-only variants change the skin of the face only (the "
+        "landmarks' hull less eyes and mouth, feathered outside the measured "
+        "regions; background, eyes and teeth untouched), so that the "
         "cheeks' reference ITA moves by "
         + ", ".join(f"{s:+d}" for s in TONE_SHIFTS)
         + " degrees, in two ways. `tone`: one CIELAB L*, b* offset along the ITA "
@@ -1195,8 +1215,14 @@ def report(ev: Evaluation) -> str:
         "obama.jpg and +9 on biden.jpg at -20 degrees, and redness follows it). "
         "`melanin`: optical density added or removed along the melanin absorption "
         "direction the engine unmixes with (Beer-Lambert; haemoglobin unchanged by "
-        "construction). Noise: p95 over faces and shifts against the same face's "
-        "original photo.",
+        "construction). Only `melanin` is judged: `tone` adds one L* offset where "
+        "melanin scales reflectance, and on skin darker than L* 50 it lowers b* as "
+        "the skin darkens, where melanin raises it (biden.jpg, cheek L* 46: b* 16.9 "
+        "-> 14.6 at -20 degrees, 17.7 with melanin added). Both constructions also "
+        "change the skin's highlights, which melanin under the surface would not, "
+        "and push bright skin into clipping (multi_face-face3 +20: forehead at L* "
+        "99). Noise: p95 over faces and shifts against the same face's original "
+        "photo.",
         "",
         "## Test-retest noise",
         "",

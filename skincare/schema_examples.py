@@ -106,7 +106,7 @@ COMPLETED_ANALYSIS = {
     },
     "disclaimer": "This analysis gives cosmetic guidance from a photo. It is not a "
     "medical diagnosis; see a dermatologist about any skin change that worries you.",
-    "engine_version": "2.0.0",
+    "engine_version": "2.2.0",
 }
 
 # operation id -> {"request": {media type: examples}, "<status>": examples}; each

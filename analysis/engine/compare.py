@@ -20,8 +20,8 @@ MAX_WHITE_BALANCE_DIFF = 6.0
 # BEGIN generated noise (bench/evaluate.py --write-noise)
 TEST_RETEST_NOISE: dict[str, float] = {
     "redness": 2.3,
-    "shine": 1.0,
-    "texture": 3.3,
+    "shine": 2.0,
+    "texture": 3.0,
     "pigmentation": 1.0,
     "lines": 4.3,
     "dark_circles": 3.0,

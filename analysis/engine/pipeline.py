@@ -45,7 +45,7 @@ from .regions import (
 )
 from .scoring import CONCERNS, SEVERE_AT, band, explain, ita_category, to_score
 
-ENGINE_VERSION = "2.1.0"
+ENGINE_VERSION = "2.2.0"
 DISCLAIMER = (
     "This analysis gives cosmetic guidance from a photo. It is not a medical "
     "diagnosis; see a dermatologist about any skin change that worries you."

@@ -49,7 +49,7 @@ ANCHORS: dict[str, Anchors] = {
 UNITS = {
     "redness": "haemoglobin index (optical density x 100, shading removed)",
     "shine": "fraction of T-zone skin with specular highlights",
-    "texture": "robust s.d. of fine-detail L* (face measured at 128 px wide)",
+    "texture": "robust s.d. of fine-detail L* at skin L* 66 (face at 128 px)",
     "pigmentation": "dark-spot strength x area, % of skin (face at 128 px)",
     "lines": "mean dark-line response, L* units at skin L* 66 (face at 128 px)",
     "dark_circles": "L* of cheeks minus L* under the eyes, at cheek L* 66",
@@ -113,12 +113,23 @@ def ita_category(ita_deg: float) -> str:
     return next((label for limit, label in ITA_CATEGORIES if ita_deg > limit), "dark")
 
 
+# Concerns a dermatologist treats (rosacea and flushing, acne, melasma and spots to
+# have checked). Shine, texture, lines and dark circles are cosmetic: a routine
+# answers them, and they are also the readings that move most with the light and
+# with skin lightness (EVALUATION.md), so a severe one alone does not refer.
+REFERRAL_CONCERNS = ("redness", "blemishes", "pigmentation")
+
+
 def refer_to_dermatologist(scores: Mapping[str, Mapping[str, object]]) -> list[str]:
     """The concerns that warrant seeing a dermatologist, sorted (empty: none).
 
-    scores maps each concern to its stored result ({"score", "severe", ...}); a
-    concern refers when it is flagged severe (score in the severe band, >=
-    SEVERE_AT). Skin tone is not an input: bench/evaluate.py measures that changing
-    only the skin's melanin (L* and b* along the ITA direction) does not newly refer.
+    scores maps each concern to its stored result ({"score", "severe", ...}); one of
+    REFERRAL_CONCERNS refers when it is flagged severe (score in the severe band, >=
+    SEVERE_AT, with enough confidence). Skin tone is not an input: bench/evaluate.py
+    measures that changing only the skin's melanin does not newly refer.
     """
-    return sorted(name for name, value in scores.items() if value.get("severe"))
+    return sorted(
+        name
+        for name, value in scores.items()
+        if name in REFERRAL_CONCERNS and value.get("severe")
+    )

@@ -100,6 +100,18 @@ def test_severe_concern_recommends_a_dermatologist(auth_client, user):
     assert advice["booking_path"] == "/api/v1/consultations/"
 
 
+def test_severe_cosmetic_concern_alone_does_not_recommend_a_dermatologist(
+    auth_client, user
+):
+    analysis = CompletedAnalysisFactory(
+        user=user, score_values={"shine": 95, "dark_circles": 90, "redness": 30}
+    )
+
+    advice = auth_client.get(f"{URL}{analysis.pk}/").json()["see_dermatologist"]
+
+    assert advice == {**advice, "recommended": False, "concerns": [], "reason": None}
+
+
 @pytest.mark.parametrize("count", [2, 10])
 def test_list_query_count_does_not_grow_with_the_list(
     auth_client, user, count, django_assert_num_queries

@@ -10,7 +10,11 @@ import pytest
 
 from analysis.engine import retest_noise
 from analysis.engine.pipeline import PhotoAnalysis
-from analysis.engine.scoring import SEVERE_AT, refer_to_dermatologist
+from analysis.engine.scoring import (
+    REFERRAL_CONCERNS,
+    SEVERE_AT,
+    refer_to_dermatologist,
+)
 from bench.evaluate import melanin_shift, reference_ita, skin_tone_shift
 
 from .real_photos import analyse, analysed, face_points, outcome, photo_rgb
@@ -26,13 +30,20 @@ def test_no_concern_severe_refers_to_no_one():
     assert refer_to_dermatologist({"redness": stored(74, severe=False)}) == []
 
 
-def test_every_severe_concern_refers_sorted_by_name():
+def test_every_severe_medical_concern_refers_sorted_by_name():
     scores = {
-        "texture": stored(80, severe=True),
         "redness": stored(SEVERE_AT, severe=True),
+        "pigmentation": stored(80, severe=True),
+        "blemishes": stored(90, severe=True),
         "lines": stored(60, severe=False),
     }
-    assert refer_to_dermatologist(scores) == ["redness", "texture"]
+    assert refer_to_dermatologist(scores) == ["blemishes", "pigmentation", "redness"]
+
+
+@pytest.mark.parametrize("concern", ["shine", "texture", "lines", "dark_circles"])
+def test_a_severe_cosmetic_concern_alone_does_not_refer(concern):
+    assert REFERRAL_CONCERNS == ("redness", "blemishes", "pigmentation")
+    assert refer_to_dermatologist({concern: stored(95, severe=True)}) == []
 
 
 def test_a_severe_score_the_photo_barely_supports_does_not_refer():
@@ -42,7 +53,8 @@ def test_a_severe_score_the_photo_barely_supports_does_not_refer():
 
 def test_the_photo_result_of_the_engine_is_a_valid_input():
     result = analysed("obama.jpg").to_dict()
-    expected = sorted(c for c, r in result["concerns"].items() if r["severe"])
+    severe = {c for c, r in result["concerns"].items() if r["severe"]}
+    expected = sorted(severe & set(REFERRAL_CONCERNS))
     assert refer_to_dermatologist(result["concerns"]) == expected
 
 
