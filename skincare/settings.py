@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: frees each DRF request's objects without the cyclic collector.
+    "skincare.http.ReleaseViewMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "skincare.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
