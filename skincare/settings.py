@@ -77,8 +77,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: frees each DRF request's objects without the cyclic collector.
-    "skincare.http.ReleaseViewMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "skincare.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -87,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # ETag on GET answers and 304 for If-None-Match (README "Retries and sync").
     "django.middleware.http.ConditionalGetMiddleware",
+    # Frees each DRF request's objects without the cyclic collector; inside
+    # ConditionalGetMiddleware, which may swap the answer for a 304.
+    "skincare.http.ReleaseViewMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -6,6 +6,7 @@ is exactly what the request left in reference cycles.
 """
 
 import gc
+from dataclasses import dataclass
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -18,36 +19,49 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from notifications.tests.factories import NotificationFactory
 
 URL = "/api/v1/notifications/"
+RELEASE = "skincare.http.ReleaseViewMiddleware"
+
+
+@dataclass
+class Answer:
+    status: str
+    headers: dict[str, str]
+    body: bytes
+    left_in_cycles: int  # objects the collector found once the server let go
 
 
 @pytest.fixture
-def answer(user, settings):
-    """A function: GET URL through a fresh WSGI handler, return (status, body,
-    objects the cyclic collector found once the server let go of the response)."""
+def answer(user):
+    """A function: GET URL through a fresh WSGI handler (extra WSGI headers as
+    keywords) and return its Answer."""
     NotificationFactory.create_batch(5, recipient=user)
     token = RefreshToken.for_user(user).access_token
 
-    def get() -> tuple[str, bytes, int]:
+    def get(**headers: str) -> Answer:
         handler = WSGIHandler()  # reads MIDDLEWARE now
         environ = {
             "PATH_INFO": URL,
             "REQUEST_METHOD": "GET",
             "HTTP_AUTHORIZATION": f"Bearer {token}",
             "HTTP_HOST": "testserver",
+            **headers,
         }
         setup_testing_defaults(environ)
-        statuses = []
+        started = []
         gc.collect()
         gc.disable()
         try:
-            response = handler(environ, lambda status, headers: statuses.append(status))
+            response = handler(
+                environ, lambda *status_headers: started.append(status_headers)
+            )
             body = b"".join(response)
             response.close()
             del response
             left = gc.collect()
         finally:
             gc.enable()
-        return statuses[0], body, left
+        status, header_list = started[0]
+        return Answer(status, dict(header_list), body, left)
 
     # As the test client does: the test's transaction must outlive the "request".
     signals.request_started.disconnect(close_old_connections)
@@ -59,16 +73,32 @@ def answer(user, settings):
         signals.request_finished.connect(close_old_connections)
 
 
+def without_release(settings):
+    return override_settings(
+        MIDDLEWARE=[m for m in settings.MIDDLEWARE if m != RELEASE]
+    )
+
+
 @pytest.mark.django_db
 def test_a_drf_answer_leaves_little_for_the_cyclic_collector(answer, settings):
     answer()  # first request: imports, caches, lazy settings
-    status, body, released = answer()
-    release = "skincare.http.ReleaseViewMiddleware"
-    without = [m for m in settings.MIDDLEWARE if m != release]
-    with override_settings(MIDDLEWARE=without):
-        kept_status, kept_body, kept = answer()
+    released = answer()
+    with without_release(settings):
+        kept = answer()
 
-    assert status == kept_status == "200 OK"
-    assert body == kept_body
+    assert released.status == kept.status == "200 OK"
+    assert released.body == kept.body
     # The page's rows, serializer output, view and request no longer wait for it.
-    assert released * 2 < kept, (released, kept)
+    assert released.left_in_cycles * 2 < kept.left_in_cycles, (released, kept)
+
+
+@pytest.mark.django_db
+def test_an_unchanged_answer_swapped_for_a_304_is_freed_too(answer, settings):
+    etag = answer().headers["ETag"]
+    released = answer(HTTP_IF_NONE_MATCH=etag)
+    with without_release(settings):
+        kept = answer(HTTP_IF_NONE_MATCH=etag)
+
+    assert released.status == kept.status == "304 Not Modified"
+    assert released.body == kept.body == b""
+    assert released.left_in_cycles * 2 < kept.left_in_cycles, (released, kept)
