@@ -34,7 +34,7 @@ def client_ip(request) -> str:
 
 
 class ReleaseViewMiddleware:
-    """Unlinks each DRF response from its view once every other middleware is done.
+    """Unlinks each rendered DRF response from its view, Request and itself.
 
     DRF links a request's view, Request and Response in reference cycles (the view
     holds both, both contexts hold the view back, a viewset binds its actions to
