@@ -10,6 +10,14 @@ def consenting_user(user):
     return user
 
 
+@pytest.fixture
+def consenting_client(consenting_user, client_for):
+    """Signed in as a consenting user; a 503 comes back as a response, like a 500."""
+    client = client_for(consenting_user)
+    client.raise_request_exception = False
+    return client
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A SeaweedFS server of the test module's own, which its tests may stop."""

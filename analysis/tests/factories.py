@@ -236,3 +236,10 @@ def waiting_analysis(*, data: bytes | None = None, **fields) -> Analysis:
     )
     fields.setdefault("user", UserFactory())
     return AnalysisFactory(answers=None, raw_upload=name, **fields)
+
+
+def face_photo_form() -> dict:
+    """The multipart body of an upload: a real face with GPS metadata as `photo`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"photo": SimpleUploadedFile("face.jpg", face_jpeg_with_gps(), "image/jpeg")}

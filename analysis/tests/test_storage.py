@@ -17,23 +17,12 @@ from django.utils import timezone
 
 from accounts.lifecycle import purge_deleted_accounts
 from analysis.models import Analysis, DailyAnalysisCount
-from analysis.tests.factories import face_jpeg_with_gps
+from analysis.tests.factories import face_jpeg_with_gps, face_photo_form
 from skincare.storage import walk
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/analyses/"
-
-
-def upload():
-    return {"photo": SimpleUploadedFile("face.jpg", face_jpeg_with_gps(), "image/jpeg")}
-
-
-@pytest.fixture
-def consenting_client(consenting_user, client_for):
-    client = client_for(consenting_user)
-    client.raise_request_exception = False  # a 503 is reported like a 500 is
-    return client
 
 
 def bucket_key(name: str) -> str:
@@ -46,7 +35,7 @@ def test_upload_writes_the_object_before_the_row_names_it(
 ):
     # when a photo is uploaded (the worker not run yet)
     with django_capture_on_commit_callbacks(execute=False):
-        response = consenting_client.post(URL, upload(), format="multipart")
+        response = consenting_client.post(URL, face_photo_form(), format="multipart")
 
     # then the row names a raw upload that is in the store, byte for byte
     assert response.status_code == 202, response.json()
@@ -65,7 +54,7 @@ def test_worker_replaces_the_raw_upload_and_the_owner_gets_the_photo(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = consenting_client.post(URL, upload(), format="multipart")
+        response = consenting_client.post(URL, face_photo_form(), format="multipart")
     analysis = Analysis.objects.get(pk=response.json()["id"])
     assert analysis.status == Analysis.Status.COMPLETED, analysis.failure_detail
 
@@ -89,7 +78,9 @@ def test_delete_removes_the_object_and_the_row(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        created = consenting_client.post(URL, upload(), format="multipart").json()
+        created = consenting_client.post(
+            URL, face_photo_form(), format="multipart"
+        ).json()
 
     response = consenting_client.delete(f"{URL}{created['id']}/")
 
@@ -108,9 +99,9 @@ def test_purge_of_an_erased_account_leaves_no_object(
 ):
     # given two analyses, one processed and one still waiting for the worker
     with django_capture_on_commit_callbacks(execute=True):
-        consenting_client.post(URL, upload(), format="multipart")
+        consenting_client.post(URL, face_photo_form(), format="multipart")
     with django_capture_on_commit_callbacks(execute=False):
-        consenting_client.post(URL, upload(), format="multipart")
+        consenting_client.post(URL, face_photo_form(), format="multipart")
     assert len(list(walk(default_storage))) == 2
 
     # when the account is deleted and the purge runs after the retention period
@@ -136,7 +127,7 @@ def test_objects_are_encrypted_and_never_public(
 ):
     use_bucket(seaweedfs.storage_url())
     with django_capture_on_commit_callbacks(execute=False):
-        response = consenting_client.post(URL, upload(), format="multipart")
+        response = consenting_client.post(URL, face_photo_form(), format="multipart")
     name = Analysis.objects.get(pk=response.json()["id"]).raw_upload.name
     client = seaweedfs.client(admin=True)
 
@@ -194,7 +185,7 @@ def test_a_refusing_store_answers_503_and_stores_nothing(
         url = seaweedfs.storage_url(bucket="no-such-bucket")
     use_bucket(url)
 
-    response = consenting_client.post(URL, upload(), format="multipart")
+    response = consenting_client.post(URL, face_photo_form(), format="multipart")
     ready = api_client.get("/health/ready/")
 
     assert response.status_code == 503

@@ -8,30 +8,18 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.lifecycle import purge_deleted_accounts
 from analysis import services
 from analysis.models import Analysis
-from analysis.tests.factories import face_jpeg_with_gps
+from analysis.tests.factories import face_photo_form
 from skincare.storage import StorageUnavailable, walk
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/analyses/"
-
-
-def upload():
-    return {"photo": SimpleUploadedFile("face.jpg", face_jpeg_with_gps(), "image/jpeg")}
-
-
-@pytest.fixture
-def consenting_client(consenting_user, client_for):
-    client = client_for(consenting_user)
-    client.raise_request_exception = False  # a 503 is reported like a 500 is
-    return client
 
 
 def test_upload_while_the_store_is_down_answers_503_then_a_retry_succeeds(
@@ -46,7 +34,7 @@ def test_upload_while_the_store_is_down_answers_503_then_a_retry_succeeds(
     bucket.stop(kill=True)
 
     # when a photo is uploaded
-    refused = consenting_client.post(URL, upload(), format="multipart")
+    refused = consenting_client.post(URL, face_photo_form(), format="multipart")
     ready = api_client.get("/health/ready/")
 
     # then 503 with the error shape, nothing stored, readiness names the store
@@ -60,7 +48,7 @@ def test_upload_while_the_store_is_down_answers_503_then_a_retry_succeeds(
     # and once it is back the same upload goes through and is analysed
     bucket.start()
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = consenting_client.post(URL, upload(), format="multipart")
+        accepted = consenting_client.post(URL, face_photo_form(), format="multipart")
     assert accepted.status_code == 202, accepted.json()
     analysis = Analysis.objects.get()
     assert analysis.status == Analysis.Status.COMPLETED, analysis.failure_detail
@@ -71,7 +59,7 @@ def test_the_worker_hands_an_analysis_back_while_the_store_is_down(
     bucket, consenting_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        response = consenting_client.post(URL, upload(), format="multipart")
+        response = consenting_client.post(URL, face_photo_form(), format="multipart")
     analysis_id = response.json()["id"]
     bucket.stop(kill=True)
 
@@ -98,7 +86,9 @@ def test_reading_a_photo_while_the_store_is_down_answers_503_on_every_door(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        created = consenting_client.post(URL, upload(), format="multipart").json()
+        created = consenting_client.post(
+            URL, face_photo_form(), format="multipart"
+        ).json()
     admin_url = reverse("admin:analysis_analysis_photo", kwargs={"pk": created["id"]})
     admin_client.raise_request_exception = False
     bucket.stop(kill=True)
@@ -121,8 +111,10 @@ def test_deletion_and_purge_wait_for_the_store_and_leave_no_object_behind(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first = consenting_client.post(URL, upload(), format="multipart").json()
-        consenting_client.post(URL, upload(), format="multipart")
+        first = consenting_client.post(
+            URL, face_photo_form(), format="multipart"
+        ).json()
+        consenting_client.post(URL, face_photo_form(), format="multipart")
     bucket.stop(kill=True)
 
     # a deletion answers 503 and keeps the result (its photo is still stored)
