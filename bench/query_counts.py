@@ -185,17 +185,10 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
+    from bench.common import test_databases
 
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
     rows = []
-    try:
+    with test_databases():
         for name, (seed, signed_in) in seeders().items():
             counts = {n: count(name, seed, signed_in, n) for n in SIZES}
             small, big = (counts[n]["queries"] for n in SIZES)
@@ -208,9 +201,6 @@ def main() -> int:
                     "sql_50": counts[SIZES[-1]]["sql"],
                 }
             )
-    finally:
-        teardown_databases(old, verbosity=0)
-        teardown_test_environment()
     print(markdown(rows))
     if args.sql:
         for row in rows:

@@ -129,21 +129,12 @@ def main() -> int:
 
     django.setup()
     from django.core.cache import cache
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
 
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
+    from bench.common import test_databases
+
+    with test_databases():
         cache.clear()
         rows = run(args.rounds)
-    finally:
-        teardown_databases(old, verbosity=0)
-        teardown_test_environment()
     print(f"median of {args.rounds} requests each, in process (Django test client)\n")
     print("| request | median ms | status | body bytes |")
     print("|---|---:|---:|---:|")

